@@ -1,0 +1,234 @@
+"""What each event of a function does to the session, once the project is known.
+
+An event becomes a short sequence of primitive effects: a regeneration (with its order),
+emptying, a write, a false friend, an auth event, or a call of a project function whose
+summary decides. The framework tables say what a call or method does on the store the
+project uses; nothing here names a framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sessguard.analysis.project import Context, Project
+from sessguard.analysis.stores import StoreInfo
+from sessguard.extract.facts import Event, EventKind, FunctionFacts, Key, ModuleFacts
+from sessguard.frameworks import Knowledge
+from sessguard.frameworks.base import Effect, EffectKind, LoginCall, StoreTable
+from sessguard.frameworks.identity import FLAG_KEYS, IdentityVocabulary, key_words
+from sessguard.model import Order, Span
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an event is reported: its file, its statement's span, its text."""
+
+    path: str
+    span: Span
+    text: str
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+
+@dataclass(frozen=True)
+class FalseFriend:
+    site: Site
+    reason: str
+    via: tuple[Site, ...] = ()  # the calls through which it was reached, outermost first
+
+
+@dataclass(frozen=True)
+class AuthEvent:
+    framework: str
+    site: Site
+    what: str  # "logs the user in", "stores the identity 'user_id'"
+    function: str
+    login_call: bool
+    privilege: bool = False
+
+
+@dataclass(frozen=True)
+class Regen:
+    order: Order
+    site: Site
+    needs_data: bool = False
+
+
+@dataclass(frozen=True)
+class Empty:
+    pass
+
+
+@dataclass(frozen=True)
+class Write:
+    pass
+
+
+@dataclass(frozen=True)
+class Friend:
+    friend: FalseFriend
+
+
+@dataclass(frozen=True)
+class Auth:
+    event: AuthEvent
+
+
+@dataclass(frozen=True)
+class CallOf:
+    """A call of a project function: its summary (under `context`) decides."""
+
+    callee: str
+    context: Context
+    site: Site
+    maybe: bool = False
+
+
+Prim = Regen | Empty | Write | Friend | Auth | CallOf
+
+EMPTY = Empty()
+WRITE = Write()
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """Project-configured knowledge (SPEC §10)."""
+
+    auth_functions: frozenset[str] = frozenset()
+    regenerate_functions: Mapping[str, Order] = field(default_factory=dict)
+    vocabulary: IdentityVocabulary = IdentityVocabulary()
+
+
+@dataclass
+class EffectResolver:
+    project: Project
+    stores: Mapping[str, StoreInfo]
+    extensions: Extensions = Extensions()
+    # login calls made safe by a signal receiver that regenerates (SPEC §7)
+    protected_signals: frozenset[str] = frozenset()
+    relevant: frozenset[str] | None = None
+
+    def function_effects(self, function: FunctionFacts, context: Context) -> list[tuple[Prim, ...]]:
+        module = self.project.function_module[function.qualname]
+        effects: list[tuple[Prim, ...]] = []
+        for node in function.nodes:
+            if node.event < 0:
+                effects.append(())
+                continue
+            event = function.events[node.event]
+            prims = self.event_effects(event, function, module, context)
+            if event.maybe:
+                prims = tuple(_may_not_run(p) for p in prims if not isinstance(p, (Regen, Empty)))
+            effects.append(prims)
+        return effects
+
+    def event_effects(
+        self, event: Event, function: FunctionFacts, module: ModuleFacts, context: Context
+    ) -> tuple[Prim, ...]:
+        site = Site(module.path, event.stmt, event.text)
+        if event.kind is EventKind.CALL:
+            return self.call_effects(event, function, module, context, site)
+        framework = self.project.session_of(event.ref, module, context)
+        if framework is None:
+            return ()
+        fw = self.project.knowledge.by_name[framework]
+        if event.kind is EventKind.SESSION_DEL:
+            return (Friend(FalseFriend(site, "deleting a key keeps the session id")),)
+        if event.kind is EventKind.SESSION_ATTR:
+            if fw.attribute_style:
+                return self.write(event, framework, function, site)
+            table = fw.attribute_writes.get(event.op)
+            return self.table_effects(table, framework, site) if table else ()
+        table = fw.methods.get(event.op)
+        if table is None:
+            return ()
+        prims = self.table_effects(table, framework, site)
+        if any(isinstance(p, Write) for p in prims):
+            return self.write(event, framework, function, site)
+        return prims
+
+    def call_effects(
+        self, event: Event, function: FunctionFacts, module: ModuleFacts, context: Context, site: Site
+    ) -> tuple[Prim, ...]:
+        knowledge = self.project.knowledge
+        name = self.project.library_name(event)
+        if name is not None:
+            if name in self.extensions.regenerate_functions:
+                return (Regen(self.extensions.regenerate_functions[name], site),)
+            if name in self.extensions.auth_functions:
+                return self.login(LoginCall("logs the user in"), _framework_of(name, knowledge, module), function, site)
+            if name in knowledge.login_calls:
+                framework, spec = knowledge.login_calls[name]
+                return self.login(spec, framework, function, site)
+            if name in knowledge.calls:
+                framework, table = knowledge.calls[name]
+                return self.table_effects(table, framework, site)
+        for pattern, framework, table in knowledge.call_suffixes:
+            if event.suffix[-len(pattern) :] == pattern:
+                return self.table_effects(table, framework, site)
+        callee = self.project.callee(event)
+        if callee is None or (self.relevant is not None and callee not in self.relevant):
+            return ()
+        callee_context = self.project.call_context(event, callee, module, context)
+        return (CallOf(callee, callee_context, site, event.maybe),)
+
+    def login(self, spec: LoginCall, framework: str, function: FunctionFacts, site: Site) -> tuple[Prim, ...]:
+        if spec.self_rotating or set(spec.signals) & self.protected_signals:
+            return (Regen(Order.EITHER, site), WRITE)
+        event = AuthEvent(framework, site, spec.what, function.qualname, True, spec.privilege)
+        return (Auth(event), WRITE)
+
+    def write(self, event: Event, framework: str, function: FunctionFacts, site: Site) -> tuple[Prim, ...]:
+        identity = [key for key in (self.key_text(k) for k in event.keys) if key is not None]
+        identity = [key for key in identity if self.extensions.vocabulary.is_identity_key(key)]
+        if identity:
+            key = identity[0]
+            verb = "grants" if "_".join(key_words(key)) in FLAG_KEYS else "stores the identity"
+            what = f"{verb} {key!r}"
+        elif event.provider_value and event.keys:
+            what = "stores what an identity provider returned"
+        else:
+            return (WRITE,)
+        return (Auth(AuthEvent(framework, site, what, function.qualname, False)), WRITE)
+
+    def key_text(self, key: Key) -> str | None:
+        if key.literal is not None:
+            return key.literal
+        if key.symbol is not None:
+            return self.project.constant(key.symbol)
+        return None
+
+    def table_effects(self, table: StoreTable, framework: str, site: Site) -> tuple[Prim, ...]:
+        store = self.stores[framework]
+        prims = (_prim(effect, site) for effect in table.effects(store.backend, store.store))
+        return tuple(p for p in prims if p is not None)
+
+
+def _prim(effect: Effect, site: Site) -> Prim | None:
+    if effect.kind is EffectKind.REGEN:
+        assert effect.order is not None
+        return Regen(effect.order, site, effect.needs_data)
+    if effect.kind is EffectKind.EMPTY:
+        return EMPTY
+    if effect.kind is EffectKind.WRITE:
+        return WRITE
+    if effect.kind is EffectKind.FALSE_FRIEND:
+        return Friend(FalseFriend(site, effect.reason))
+    return None
+
+
+def _may_not_run(prim: Prim) -> Prim:
+    if isinstance(prim, CallOf):
+        return CallOf(prim.callee, prim.context, prim.site, maybe=True)
+    return prim
+
+
+def _framework_of(name: str, knowledge: Knowledge, module: ModuleFacts) -> str:
+    """A configured auth function belongs to the framework its package or module uses."""
+    top = name.split(".")[0]
+    own = knowledge.frameworks_of_packages([top]) or knowledge.frameworks_of_packages(module.packages)
+    return sorted(own)[0] if own else "flask"
+

@@ -1,0 +1,271 @@
+"""The whole project at once: its modules, functions and classes, and how names link them.
+
+Resolution follows imports across modules (absolute and relative, aliases, re-exports
+through `__init__` and star imports), methods through `self`/`cls`/`super()` and project
+base classes, and instances whose class the code shows. What cannot be resolved is not a
+project function, and a call to it is neutral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sessguard.extract.facts import ClassFacts, Event, EventKind, FunctionFacts, ModuleFacts, Ref, RefKind
+from sessguard.frameworks import KNOWLEDGE, Knowledge
+
+MAX_HOPS = 12
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a parameter of the function under analysis stands for at its call site."""
+
+    param: str
+    kind: RefKind  # SESSION or REQUEST
+    framework: str
+
+
+Context = frozenset[Binding]
+NO_CONTEXT: Context = frozenset()
+
+
+@dataclass
+class Project:
+    modules: dict[str, ModuleFacts]
+    knowledge: Knowledge = KNOWLEDGE
+    dependencies: frozenset[str] = frozenset()
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    function_module: dict[str, ModuleFacts] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for facts in self.modules.values():
+            for function in facts.functions:
+                self.functions.setdefault(function.qualname, function)
+                self.function_module.setdefault(function.qualname, facts)
+            for cls in facts.classes:
+                self.classes.setdefault(cls.qualname, cls)
+        self.frameworks = self._frameworks()
+
+    @classmethod
+    def build(
+        cls,
+        modules: Iterable[ModuleFacts],
+        knowledge: Knowledge = KNOWLEDGE,
+        dependencies: Iterable[str] = (),
+    ) -> Project:
+        by_name: dict[str, ModuleFacts] = {}
+        for facts in sorted(modules, key=lambda m: m.path):
+            by_name.setdefault(facts.module, facts)
+        return cls(by_name, knowledge, frozenset(dependencies))
+
+    def _frameworks(self) -> frozenset[str]:
+        found: set[str] = set()
+        for facts in self.modules.values():
+            found |= self.knowledge.frameworks_of_packages(facts.packages)
+        for dist in self.dependencies:
+            found |= self.knowledge.frameworks_of_packages([dist.replace("-", "_")])
+        return frozenset(found)
+
+    # -- symbols -----------------------------------------------------------------------
+
+    def resolve_symbol(self, qualname: str, hops: int = 0) -> str | None:
+        """The project function or class a qualified name denotes, through re-exports."""
+        if qualname in self.functions or qualname in self.classes:
+            return qualname
+        if hops > MAX_HOPS:
+            return None
+        module, name, rest = self._split(qualname)
+        if module is None:
+            return None
+        facts = self.modules[module]
+        if not name:
+            return None
+        inner = self._module_member(facts, name, hops)
+        if inner is None:
+            return None
+        if not rest:
+            return inner
+        if inner in self.classes:
+            return self.method(inner, rest[0]) if len(rest) == 1 else None
+        return self.resolve_symbol(".".join([inner, *rest]), hops + 1)
+
+    def _split(self, qualname: str) -> tuple[str | None, str, list[str]]:
+        parts = qualname.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                rest = parts[cut:]
+                return module, (rest[0] if rest else ""), rest[1:]
+        return None, "", []
+
+    def _module_member(self, facts: ModuleFacts, name: str, hops: int) -> str | None:
+        definitions = dict(facts.definitions)
+        if name in definitions:
+            return definitions[name]
+        imports = dict(facts.imports)
+        if name in imports:
+            target = imports[name]
+            if target in self.modules:
+                return target
+            return self.resolve_symbol(target, hops + 1)
+        instances = dict(facts.instances)
+        if name in instances:
+            cls = self.resolve_symbol(instances[name], hops + 1)
+            return f"{cls}#instance" if cls in self.classes else None
+        for star in facts.star_imports:
+            if star in self.modules:
+                found = self._module_member(self.modules[star], name, hops + 1)
+                if found is not None:
+                    return found
+        submodule = f"{facts.module}.{name}" if facts.module else name
+        return submodule if submodule in self.modules else None
+
+    def method(self, class_qualname: str, name: str, skip_self: bool = False) -> str | None:
+        """Method lookup in a project class and its project bases (depth-first, like MRO)."""
+        seen: set[str] = set()
+        stack = [class_qualname]
+        first = True
+        while stack:
+            current = stack.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            cls = self.classes.get(current)
+            if cls is None:
+                continue
+            if not (skip_self and first):
+                for method_name, qualname in cls.methods:
+                    if method_name == name:
+                        return qualname
+            first = False
+            stack.extend(b for b in (self.resolve_symbol(base) for base in cls.bases) if b)
+        return None
+
+    def callee(self, event: Event) -> str | None:
+        """The project function a call event reaches, if the code shows it."""
+        if event.kind is not EventKind.CALL:
+            return None
+        if event.method_of is not None and event.method is not None:
+            cls = self.resolve_symbol(event.method_of)
+            if cls is None or cls not in self.classes:
+                return None
+            return self.method(cls, event.method, skip_self=event.super_call)
+        if event.target is None:
+            return None
+        found = self.resolve_symbol(event.target)
+        if found is None:
+            return None
+        if found.endswith("#instance"):
+            return None
+        if found in self.classes:
+            return self.method(found, "__init__")
+        return found if found in self.functions else None
+
+    def library_name(self, event: Event) -> str | None:
+        """The qualified name of a library callee, following project re-exports."""
+        if event.target is None:
+            return None
+        target = event.target
+        for _ in range(MAX_HOPS):
+            module, name, rest = self._split(target)
+            if module is None or not name:
+                return target
+            imports = dict(self.modules[module].imports)
+            if name not in imports:
+                return None
+            target = ".".join([imports[name], *rest])
+        return None
+
+    def constant(self, symbol: str) -> str | None:
+        """The string a constant name stands for: a framework's or the project's own."""
+        if symbol in self.knowledge.key_constants:
+            return self.knowledge.key_constants[symbol]
+        target = symbol
+        for _ in range(MAX_HOPS):
+            module, name, rest = self._split(target)
+            if module is None or rest or not name:
+                library = self.knowledge.key_constants.get(target)
+                return library
+            facts = self.modules[module]
+            constants = dict(facts.constants)
+            if name in constants:
+                return constants[name]
+            imports = dict(facts.imports)
+            if name not in imports:
+                return None
+            target = imports[name]
+            if target in self.knowledge.key_constants:
+                return self.knowledge.key_constants[target]
+        return None
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def default_request_framework(self, module: ModuleFacts) -> str:
+        """Whose `request.session` this is when nothing in the expression says."""
+        preferred = self.knowledge.request_session_frameworks
+        own = self.knowledge.frameworks_of_packages(module.packages)
+        for candidates in (own, self.frameworks):
+            for name in preferred:
+                if name in candidates:
+                    return name
+        return preferred[0]
+
+    def session_of(self, ref: Ref | None, module: ModuleFacts, context: Context) -> str | None:
+        """The framework whose session `ref` denotes here, or None if it is not a session."""
+        if ref is None:
+            return None
+        if ref.kind is RefKind.SESSION:
+            return ref.framework or self.default_request_framework(module)
+        if ref.kind is RefKind.REQUEST:
+            return None
+        for binding in context:
+            if binding.param != ref.param:
+                continue
+            if binding.kind is RefKind.SESSION and not ref.path:
+                return binding.framework
+            if binding.kind is RefKind.REQUEST and ref.path:
+                paths = self.knowledge.by_name[binding.framework].request_session_paths
+                return binding.framework if ref.path in paths else None
+        return None
+
+    def bind(self, ref: Ref, module: ModuleFacts, context: Context) -> tuple[RefKind, str] | None:
+        """What an argument passes to a callee: a session or a request, of which framework."""
+        if ref.kind is RefKind.SESSION:
+            return RefKind.SESSION, ref.framework or self.default_request_framework(module)
+        if ref.kind is RefKind.REQUEST:
+            if ref.path:
+                return None
+            return RefKind.REQUEST, ref.framework or self.default_request_framework(module)
+        for binding in context:
+            if binding.param != ref.param:
+                continue
+            if not ref.path:
+                return binding.kind, binding.framework
+            framework = self.session_of(ref, module, context)
+            return (RefKind.SESSION, framework) if framework else None
+        return None
+
+    def call_context(self, event: Event, callee: str, module: ModuleFacts, context: Context) -> Context:
+        """The bindings of a callee's parameters at this call site."""
+        function = self.functions[callee]
+        params = [p.name for p in function.params]
+        if function.bound_method and event.method_of is not None:
+            params = params[1:]
+        elif function.bound_method and function.name == "__init__":
+            params = params[1:]
+        bindings: set[Binding] = set()
+        for arg in event.args:
+            bound = self.bind(arg.ref, module, context)
+            if bound is None:
+                continue
+            if arg.keyword is not None:
+                name = arg.keyword if arg.keyword in params else None
+            elif arg.position is not None and arg.position < len(params):
+                name = params[arg.position]
+            else:
+                name = None
+            if name is not None:
+                bindings.add(Binding(name, bound[0], bound[1]))
+        return frozenset(bindings)

@@ -1,0 +1,143 @@
+"""Declared dependencies, read from the files a project declares them in.
+
+`requirements*.txt`, `pyproject.toml` (PEP 621, dependency groups, Poetry), `setup.cfg`
+and `Pipfile`. Only names and version specifiers are kept; they tell the store
+classification which session backend a project installs (SPEC §6).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "Pipfile")
+REQUIREMENTS = re.compile(r"^requirements.*\.(txt|in)$")
+MAX_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str  # canonical: lower case, dashes
+    specifier: str  # PEP 440 specifier set, "" when none or not PEP 440
+    path: str
+
+
+def is_dependency_file(name: str) -> bool:
+    return name in DEPENDENCY_FILES or bool(REQUIREMENTS.match(name))
+
+
+def read_dependencies(paths: Iterable[Path]) -> tuple[Dependency, ...]:
+    found: list[Dependency] = []
+    for path in sorted(set(paths)):
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found.extend(_parse(path, text))
+    return tuple(found)
+
+
+def _parse(path: Path, text: str) -> Iterator[Dependency]:
+    name = path.name
+    shown = path.as_posix()
+    if name == "pyproject.toml":
+        yield from _from_specs(_pyproject(text), shown)
+    elif name == "Pipfile":
+        yield from _pipfile(text, shown)
+    elif name == "setup.cfg":
+        yield from _from_specs(_setup_cfg(text), shown)
+    else:
+        yield from _from_specs(_requirement_lines(text), shown)
+
+
+def _from_specs(specs: Iterable[str], path: str) -> Iterator[Dependency]:
+    for spec in specs:
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            continue
+        yield Dependency(canonicalize_name(requirement.name), str(requirement.specifier), path)
+
+
+def _requirement_lines(text: str) -> Iterator[str]:
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if line and not line.startswith(("#", "-")):
+            yield line
+
+
+def _toml(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return {}
+
+
+def _pyproject(text: str) -> Iterator[str]:
+    data = _toml(text)
+    project = data.get("project", {})
+    if isinstance(project, dict):
+        yield from _strings(project.get("dependencies", []))
+        optional = project.get("optional-dependencies", {})
+        if isinstance(optional, dict):
+            for group in optional.values():
+                yield from _strings(group)
+    groups = data.get("dependency-groups", {})
+    if isinstance(groups, dict):
+        for group in groups.values():
+            yield from _strings(group)
+    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+    if isinstance(poetry, dict):
+        for table in (poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})):
+            if isinstance(table, dict):
+                yield from (str(name) for name in table if name != "python")
+
+
+def _pipfile(text: str, path: str) -> Iterator[Dependency]:
+    data = _toml(text)
+    for section in ("packages", "dev-packages"):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            continue
+        for name, spec in table.items():
+            version = spec if isinstance(spec, str) else spec.get("version", "") if isinstance(spec, dict) else ""
+            version = "" if version in ("*", "") else str(version)
+            try:
+                requirement = Requirement(f"{name}{version}")
+                yield Dependency(canonicalize_name(requirement.name), str(requirement.specifier), path)
+            except InvalidRequirement:
+                yield Dependency(canonicalize_name(str(name)), "", path)
+
+
+def _setup_cfg(text: str) -> Iterator[str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return
+    for section, option in (("options", "install_requires"),):
+        if parser.has_option(section, option):
+            yield from _requirement_lines(parser.get(section, option))
+    if parser.has_section("options.extras_require"):
+        for _, value in parser.items("options.extras_require"):
+            yield from _requirement_lines(value)
+
+
+def _strings(values: object) -> Iterator[str]:
+    if isinstance(values, list):
+        yield from (v for v in values if isinstance(v, str))

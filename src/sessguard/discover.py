@@ -1,0 +1,180 @@
+"""Which files a scan reads: Python sources, their module names, and dependency files.
+
+The walk never follows a symbolic link out of a directory it was given, never opens
+anything but a regular file, and skips the directories that hold other people's code or
+build output (virtual environments, caches, VCS metadata). Paths named on the command
+line are always scanned.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sessguard.dependencies import is_dependency_file
+from sessguard.model import FileError
+
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "__pycache__",
+        "__pypackages__",
+        "node_modules",
+        "site-packages",
+        ".eggs",
+        "build",
+        "dist",
+    }
+)
+PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    display: str
+    module: str
+    is_package: bool
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    dependency_files: list[Path] = field(default_factory=list)
+    skipped: int = 0
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Relative to the current directory when under it, else absolute; always with `/`."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(cwd).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+class _ModuleNamer:
+    """Dotted module names from the `__init__.py` files above a source file."""
+
+    def __init__(self) -> None:
+        self._package_dirs: dict[Path, bool] = {}
+
+    def is_package_dir(self, directory: Path) -> bool:
+        if directory not in self._package_dirs:
+            self._package_dirs[directory] = (directory / "__init__.py").is_file()
+        return self._package_dirs[directory]
+
+    def name(self, path: Path) -> tuple[str, bool]:
+        is_package = path.name == "__init__.py"
+        parts = [] if is_package else [path.stem]
+        directory = path.parent
+        if is_package:
+            parts.append(directory.name)
+            directory = directory.parent
+        seen = 0
+        while self.is_package_dir(directory) and directory.parent != directory and seen < 64:
+            parts.append(directory.name)
+            directory = directory.parent
+            seen += 1
+        return ".".join(reversed(parts)), is_package
+
+
+def discover(paths: Sequence[str], excluded_dirs: Iterable[str] = DEFAULT_EXCLUDED_DIRS) -> Discovery:
+    cwd = Path(os.getcwd())
+    excluded = frozenset(excluded_dirs)
+    namer = _ModuleNamer()
+    result = Discovery()
+    seen: set[Path] = set()
+    for raw in paths:
+        root = Path(raw)
+        display = display_path(root, cwd)
+        try:
+            info = root.stat()
+        except OSError as exc:
+            result.errors.append(FileError(display, "not-found", exc.strerror or "cannot read"))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            for path in _walk(root, excluded, result):
+                _add(path, cwd, namer, result, seen)
+        elif stat.S_ISREG(info.st_mode):
+            _add(root, cwd, namer, result, seen)
+        else:
+            result.errors.append(FileError(display, "not-regular", "not a regular file"))
+        result.dependency_files.extend(_ancestor_dependency_files(root))
+    result.files.sort(key=lambda f: f.display)
+    return result
+
+
+def _add(path: Path, cwd: Path, namer: _ModuleNamer, result: Discovery, seen: set[Path]) -> None:
+    absolute = Path(os.path.abspath(path))
+    if absolute in seen:
+        return
+    seen.add(absolute)
+    module, is_package = namer.name(absolute)
+    result.files.append(SourceFile(absolute, display_path(absolute, cwd), module, is_package))
+
+
+def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[Path]:
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            result.errors.append(
+                FileError(display_path(directory, Path(os.getcwd())), "permission", exc.strerror or "cannot list")
+            )
+            continue
+        for entry in entries:
+            try:
+                if entry.is_symlink():
+                    if entry.name.endswith(".py"):
+                        result.skipped += 1
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in excluded and not entry.name.endswith(".egg-info"):
+                        stack.append(Path(entry.path))
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    if entry.name.endswith(".py"):
+                        result.errors.append(
+                            FileError(display_path(Path(entry.path), Path(os.getcwd())), "not-regular", "not a regular file")
+                        )
+                    continue
+            except OSError:
+                continue
+            if entry.name.endswith(".py"):
+                yield Path(entry.path)
+            elif is_dependency_file(entry.name):
+                result.dependency_files.append(Path(entry.path))
+
+
+def _ancestor_dependency_files(root: Path) -> Iterator[Path]:
+    """Dependency files above a scanned path, up to the project's top directory."""
+    # a directory's own files were found by the walk; a file's siblings were not
+    directory = Path(os.path.abspath(root)).parent
+    for _ in range(32):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return
+        for name in names:
+            if is_dependency_file(name):
+                yield directory / name
+        if any(marker in names for marker in PROJECT_MARKERS) or directory.parent == directory:
+            return
+        directory = directory.parent

@@ -1,0 +1,181 @@
+"""What the extract stage keeps of a file: compact, picklable facts, never `ast` nodes.
+
+A function is reduced to a small control-flow graph whose nodes carry only the events the
+rule needs: calls that may matter, and operations on a session. Whether an event is an
+auth event, a regeneration or a false friend is decided later, in the link stage, once the
+session store and the project's own functions are known.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sessguard.model import Span
+
+
+class RefKind(enum.Enum):
+    """What an expression denotes, as far as sessions go."""
+
+    SESSION = "session"  # the current request's session
+    REQUEST = "request"  # a request (or something on the way from it to its session)
+    PARAM = "param"  # a parameter (or a path from it): its meaning depends on the caller
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A session, a request, or a parameter that may carry either.
+
+    `path` is the attribute/item path walked from the request or parameter, such as
+    `("session",)` or `("ctx", "session")`; items are written `[name]`.
+    `framework` is known for globals such as `flask.session`, and a hint elsewhere.
+    """
+
+    kind: RefKind
+    framework: str | None = None
+    param: str | None = None
+    path: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Key:
+    """A session key as written: a literal, or a name that resolves to one later."""
+
+    literal: str | None = None
+    symbol: str | None = None
+
+    @property
+    def display(self) -> str:
+        if self.literal is not None:
+            return repr(self.literal)
+        return self.symbol.rsplit(".", 1)[-1] if self.symbol else "?"
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A call argument that may carry a session or a request to the callee."""
+
+    ref: Ref
+    position: int | None = None
+    keyword: str | None = None
+
+
+class EventKind(enum.Enum):
+    CALL = "call"
+    SESSION_CALL = "session-call"  # session.<method>(...)
+    SESSION_SET = "session-set"  # session[k] = v, session |= {...}
+    SESSION_ATTR = "session-attr"  # session.<name> = v
+    SESSION_DEL = "session-del"  # del session[k], del session.<name>
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    span: Span  # the expression
+    stmt: Span  # where a finding about it is reported
+    text: str  # the expression as written, shortened
+    maybe: bool = False  # in a short-circuit operand, conditional expression or comprehension
+    # CALL: the callee, as far as the file tells
+    target: str | None = None  # qualified name ("flask_login.login_user", "shop.security.sign_in")
+    method_of: str | None = None  # class qualname for self./cls./instance calls
+    method: str | None = None
+    super_call: bool = False
+    suffix: tuple[str, ...] = ()  # trailing attribute names of the callee expression
+    args: tuple[Arg, ...] = ()
+    # SESSION_*: the session and what is done to it
+    ref: Ref | None = None
+    op: str = ""  # method name, "__setitem__", attribute name
+    keys: tuple[Key, ...] = ()
+    provider_value: bool = False  # the value written comes from an identity provider
+
+
+class NodeKind(enum.Enum):
+    ENTRY = "entry"
+    RETURN_EXIT = "return-exit"
+    RAISE_EXIT = "raise-exit"
+    EVENT = "event"
+    JOIN = "join"
+    RETURN = "return"
+    RAISE = "raise"
+
+
+@dataclass(frozen=True)
+class Edge:
+    target: int
+    # an exceptional edge leaves its source before the source's event took effect
+    exceptional: bool = False
+    label: str = ""  # the branch taken, for traces: "`if user is None` is false"
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: NodeKind
+    event: int = -1
+    line: int = 0
+
+
+ENTRY, RETURN_EXIT, RAISE_EXIT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    annotation: str | None = None  # resolved qualified name of the annotation
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    qualname: str
+    name: str
+    module: str
+    span: Span
+    class_qualname: str | None
+    params: tuple[Param, ...]
+    bound_method: bool  # called with self/cls bound (not a staticmethod)
+    entry_point: bool  # registered as a request handler by a decorator
+    route_paths: tuple[str, ...]
+    credential_check: bool  # checks a password or receives a provider's identity
+    nodes: tuple[Node, ...]
+    successors: tuple[tuple[Edge, ...], ...]
+    events: tuple[Event, ...]
+    # signals this function is connected to as a receiver (qualified names)
+    receives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    qualname: str
+    bases: tuple[str, ...]
+    methods: tuple[tuple[str, str], ...]  # (name, function qualname)
+    attribute_types: tuple[tuple[str, str], ...]  # (attribute, class qualname)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A fact about the session store seen in code: a call, a setting, a middleware."""
+
+    kind: str  # "call", "config", "interface", "middleware"
+    name: str
+    values: tuple[tuple[str, str | None], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    path: str
+    module: str
+    is_package: bool
+    imports: tuple[tuple[str, str], ...]  # module-level name -> qualified target
+    star_imports: tuple[str, ...]
+    definitions: tuple[tuple[str, str], ...]  # module-level name -> qualname of def/class
+    constants: tuple[tuple[str, str], ...]  # module-level NAME = "literal"
+    instances: tuple[tuple[str, str], ...]  # module-level name = Class(...)
+    classes: tuple[ClassFacts, ...]
+    functions: tuple[FunctionFacts, ...]
+    packages: frozenset[str]  # top-level packages imported anywhere in the file
+    evidence: tuple[Evidence, ...]
+    # signal connections made by calls: (signal qualname, function qualname)
+    connections: tuple[tuple[str, str], ...]
+    lines: tuple[tuple[int, str], ...]  # source lines that events are reported on

@@ -1,0 +1,473 @@
+"""One parsed file to its `ModuleFacts`: functions as event graphs, classes, store evidence.
+
+This is the per-file map step: it needs nothing but the file and its module name, so it
+can run in any process and its result can be cached by content hash.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from sessguard.extract.cfg import GraphBuilder
+from sessguard.extract.exprs import ClassContext, FunctionScope, credential_check
+from sessguard.extract.facts import (
+    ClassFacts,
+    Evidence,
+    FunctionFacts,
+    ModuleFacts,
+    Param,
+    Ref,
+)
+from sessguard.extract.names import (
+    ModuleScope,
+    assigned_names,
+    build_module_scope,
+    dotted,
+    import_bindings,
+    local_names,
+    string_value,
+)
+from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
+from sessguard.model import Span
+from sessguard.source import Source
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+CONNECT_METHODS = frozenset({"connect", "connect_via"})
+RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
+
+
+def extract_module(
+    source: Source, module: str, is_package: bool, knowledge: Knowledge = KNOWLEDGE
+) -> ModuleFacts:
+    tree = source.tree
+    scope = build_module_scope(tree, module, is_package)
+    packages = _imported_packages(tree)
+    frameworks = knowledge.frameworks_of_packages(packages)
+    extractor = _Extractor(source, scope, frameworks, knowledge)
+    extractor.module_body(tree)
+    lines = sorted({(e.stmt.line, source.line(e.stmt.line)) for f in extractor.functions for e in f.events})
+    return ModuleFacts(
+        path=source.path,
+        module=module,
+        is_package=is_package,
+        imports=tuple(sorted(scope.imported.items())),
+        star_imports=tuple(scope.star_imports),
+        definitions=tuple(sorted(scope.definitions.items())),
+        constants=tuple(sorted(scope.constants.items())),
+        instances=tuple(sorted(scope.instances.items())),
+        classes=tuple(extractor.classes),
+        functions=tuple(extractor.functions),
+        packages=packages,
+        evidence=tuple(extractor.evidence),
+        connections=tuple(extractor.connections),
+        lines=tuple(lines),
+    )
+
+
+def _imported_packages(tree: ast.Module) -> frozenset[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return frozenset(found)
+
+
+class _Extractor:
+    def __init__(
+        self, source: Source, scope: ModuleScope, frameworks: frozenset[str], knowledge: Knowledge
+    ) -> None:
+        self.source = source
+        self.scope = scope
+        self.frameworks = frameworks
+        self.knowledge = knowledge
+        self.functions: list[FunctionFacts] = []
+        self.classes: list[ClassFacts] = []
+        self.evidence: list[Evidence] = []
+        self.connections: list[tuple[str, str]] = []
+        self.class_contexts: dict[str, ClassContext] = {}
+
+    # -- scopes ------------------------------------------------------------------------
+
+    def module_body(self, tree: ast.Module) -> None:
+        module_scope = FunctionScope(
+            module=self.scope,
+            qualname=self.scope.qualify("<module>"),
+            params={},
+            self_name=None,
+            class_ctx=None,
+            locals=set(),
+            frameworks=self.frameworks,
+            knowledge=self.knowledge,
+        )
+        self.collect_evidence(tree.body, module_scope, module_level=True)
+        self.add_function(
+            name="<module>",
+            qualname=module_scope.qualname,
+            node=None,
+            body=tree.body,
+            fscope=module_scope,
+        )
+        self.definitions(tree.body, self.scope.module, None, None, module_scope)
+
+    def definitions(
+        self,
+        body: list[ast.stmt],
+        prefix: str,
+        class_ctx: ClassContext | None,
+        enclosing: FunctionScope | None,
+        resolver: FunctionScope,
+    ) -> None:
+        for stmt in _defs(body):
+            qualname = f"{prefix}.{stmt.name}" if prefix else stmt.name
+            if isinstance(stmt, ast.ClassDef):
+                self.class_def(stmt, qualname, enclosing, resolver)
+            else:
+                self.function_def(stmt, qualname, class_ctx, enclosing, resolver)
+
+    def class_def(
+        self, node: ast.ClassDef, qualname: str, enclosing: FunctionScope | None, resolver: FunctionScope
+    ) -> None:
+        bases = tuple(b for b in (resolver.resolve_qual(base) for base in node.bases) if b)
+        ctx = ClassContext(qualname)
+        self.class_contexts[qualname] = ctx
+        for stmt in node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                annotated = self.annotation(stmt.annotation, resolver)
+                if annotated:
+                    ctx.attribute_types[stmt.target.id] = annotated
+        for stmt in ast.walk(node):
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                self.self_attribute_type(stmt, ctx, resolver)
+        self.collect_evidence(node.body, resolver, module_level=True)
+        methods = tuple((s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef))
+        self.definitions(node.body, qualname, ctx, enclosing, resolver)
+        self.classes.append(ClassFacts(qualname, bases, methods, tuple(sorted(ctx.attribute_types.items()))))
+
+    def self_attribute_type(self, stmt: ast.Assign | ast.AnnAssign, ctx: ClassContext, resolver: FunctionScope) -> None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id in ("self", "cls")
+            ):
+                if isinstance(stmt, ast.AnnAssign):
+                    found = self.annotation(stmt.annotation, resolver)
+                elif isinstance(stmt.value, ast.Call):
+                    found = resolver.resolve_qual(stmt.value.func)
+                else:
+                    found = None
+                if found:
+                    ctx.attribute_types.setdefault(target.attr, found)
+
+    def function_def(
+        self,
+        node: FunctionNode,
+        qualname: str,
+        class_ctx: ClassContext | None,
+        enclosing: FunctionScope | None,
+        resolver: FunctionScope,
+    ) -> None:
+        params = self.parameters(node, resolver)
+        decorators = [resolver.resolve_qual(_decorator_callee(d)) or "" for d in node.decorator_list]
+        static = any(d.endswith("staticmethod") for d in decorators)
+        self_name = params[0].name if class_ctx is not None and params and not static else None
+        fscope = FunctionScope(
+            module=self.scope,
+            qualname=qualname,
+            params={p.name: p for p in params},
+            self_name=self_name,
+            class_ctx=class_ctx,
+            locals=local_names(node) - {p.name for p in params},
+            frameworks=self.frameworks,
+            enclosing=enclosing,
+            knowledge=self.knowledge,
+        )
+        self.local_bindings(node, fscope, qualname)
+        _prepare_aliases(node.body, fscope)
+        self.collect_evidence(node.body, fscope, module_level=False)
+        self.add_function(
+            name=node.name,
+            qualname=qualname,
+            node=node,
+            body=node.body,
+            fscope=fscope,
+            params=tuple(params),
+            bound=self_name is not None,
+            class_qualname=class_ctx.qualname if class_ctx else None,
+            decorations=self.decorations(node.decorator_list, resolver),
+        )
+        self.definitions(node.body, qualname, None, fscope, fscope)
+
+    def parameters(self, node: FunctionNode, resolver: FunctionScope) -> list[Param]:
+        args = node.args
+        every = [*args.posonlyargs, *args.args]
+        if args.vararg:
+            every.append(args.vararg)
+        every.extend(args.kwonlyargs)
+        if args.kwarg:
+            every.append(args.kwarg)
+        return [Param(a.arg, self.annotation(a.annotation, resolver)) for a in every]
+
+    def annotation(self, node: ast.expr | None, resolver: FunctionScope) -> str | None:
+        if node is None:
+            return None
+        literal = string_value(node)
+        if literal is not None:
+            try:
+                parsed = ast.parse(literal, mode="eval").body
+            except SyntaxError:
+                return None
+            node = parsed
+        if isinstance(node, ast.Subscript):  # Optional[Request], Annotated[Request, ...]
+            inner = node.slice
+            node = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # Request | None
+            node = node.left
+        return resolver.resolve_qual(node)
+
+    def local_bindings(self, node: FunctionNode, fscope: FunctionScope, qualname: str) -> None:
+        for stmt in _own_statements(node.body):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for name, target in import_bindings(stmt, self.scope.module, self.scope.is_package):
+                    fscope.local_bindings[name] = target
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                fscope.local_bindings[stmt.name] = f"{qualname}.{stmt.name}"
+
+    def add_function(
+        self,
+        *,
+        name: str,
+        qualname: str,
+        node: FunctionNode | None,
+        body: list[ast.stmt],
+        fscope: FunctionScope,
+        params: tuple[Param, ...] = (),
+        bound: bool = False,
+        class_qualname: str | None = None,
+        decorations: tuple[bool, tuple[str, ...], tuple[str, ...]] = (False, (), ()),
+    ) -> None:
+        graph = GraphBuilder(fscope, self.source).build(body)
+        entry, routes, receives = decorations
+        line = node.lineno if node is not None else 1
+        span = Span(line, (node.col_offset + 1) if node is not None else 1, line, 1)
+        self.functions.append(
+            FunctionFacts(
+                qualname=qualname,
+                name=name,
+                module=self.scope.module,
+                span=span,
+                class_qualname=class_qualname,
+                params=params,
+                bound_method=bound,
+                entry_point=entry,
+                route_paths=routes,
+                credential_check=credential_check(
+                    node for stmt in _own_statements(body) for node in _own_nodes(stmt)
+                ),
+                nodes=graph.nodes,
+                successors=graph.successors,
+                events=graph.events,
+                receives=receives,
+            )
+        )
+
+    def decorations(
+        self, decorators: list[ast.expr], resolver: FunctionScope
+    ) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+        """Is the function a request handler (and on which routes), a signal receiver?"""
+        entry = False
+        routes: list[str] = []
+        receives: list[str] = []
+        for decorator in decorators:
+            callee = _decorator_callee(decorator)
+            names = dotted(callee) or []
+            qual = resolver.resolve_qual(callee) or ""
+            if names and names[-1] in ENTRY_DECORATOR_ATTRIBUTES:
+                entry = True
+                if isinstance(decorator, ast.Call):
+                    routes.extend(s for s in (string_value(a) for a in decorator.args) if s)
+            if names and names[-1] in CONNECT_METHODS and len(names) > 1:
+                signal = resolver.resolve_qual(_strip_last(callee))
+                if signal and signal in self.knowledge.signals:
+                    receives.append(signal)
+            if qual in RECEIVER_DECORATORS and isinstance(decorator, ast.Call) and decorator.args:
+                first = decorator.args[0]
+                for item in first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]:
+                    signal = resolver.resolve_qual(item)
+                    if signal and signal in self.knowledge.signals:
+                        receives.append(signal)
+        return entry, tuple(routes), tuple(receives)
+
+    # -- store evidence and signal connections -----------------------------------------
+
+    def collect_evidence(self, body: list[ast.stmt], fscope: FunctionScope, module_level: bool) -> None:
+        for stmt in _own_statements(body):
+            for node in _own_nodes(stmt):
+                if isinstance(node, ast.Call):
+                    self.call_evidence(node, fscope)
+                elif isinstance(node, ast.Dict):
+                    for key, value in zip(node.keys, node.values):
+                        name = string_value(key) if key is not None else None
+                        if name in self.knowledge.config_keys:
+                            self.config(name, value, node.lineno)
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    self.assignment_evidence(target, stmt.value, fscope, module_level)
+
+    def call_evidence(self, node: ast.Call, fscope: FunctionScope) -> None:
+        callee = fscope.resolve_qual(node.func)
+        kwargs = tuple((kw.arg, _value_text(kw.value)) for kw in node.keywords if kw.arg)
+        if callee and callee in self.knowledge.store_signal_names:
+            self.evidence.append(Evidence("call", callee, kwargs, node.lineno))
+        if node.args:
+            first = fscope.resolve_qual(node.args[0])
+            if first and first in self.knowledge.store_signal_names:
+                self.evidence.append(Evidence("middleware", first, kwargs, node.lineno))
+        for kw in node.keywords:
+            if kw.arg in self.knowledge.config_keys:
+                self.config(kw.arg, kw.value, node.lineno)
+        names = dotted(node.func)
+        if names and names[-1] in CONNECT_METHODS and len(names) > 1 and node.args:
+            signal = fscope.resolve_qual(_strip_last(node.func))
+            receiver = fscope.resolve_qual(node.args[0])
+            if signal in self.knowledge.signals and receiver:
+                self.connections.append((signal, receiver))
+
+    def assignment_evidence(
+        self, target: ast.expr, value: ast.expr, fscope: FunctionScope, module_level: bool
+    ) -> None:
+        if isinstance(target, ast.Subscript):
+            key = string_value(target.slice)
+            if key in self.knowledge.config_keys:
+                self.config(key, value, target.lineno)
+        elif isinstance(target, ast.Name) and module_level and target.id in self.knowledge.config_keys:
+            self.config(target.id, value, target.lineno)
+        elif isinstance(target, ast.Attribute):
+            if target.attr in self.knowledge.config_keys:
+                self.config(target.attr, value, target.lineno)
+            elif target.attr == "session_interface":
+                callee = value.func if isinstance(value, ast.Call) else value
+                cls = fscope.resolve_qual(callee) or _value_text(callee)
+                self.evidence.append(Evidence("interface", "session_interface", (("value", cls),), target.lineno))
+
+    def config(self, key: str, value: ast.expr, line: int) -> None:
+        self.evidence.append(Evidence("config", key, (("value", _value_text(value)),), line))
+
+
+def _defs(body: list[ast.stmt]) -> Iterator[FunctionNode | ast.ClassDef]:
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield stmt
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    yield from _defs(inner)
+            for handler in getattr(stmt, "handlers", []) or []:
+                yield from _defs(handler.body)
+            for case in getattr(stmt, "cases", []) or []:
+                yield from _defs(case.body)
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of a body, through blocks, not into nested defs or classes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                yield from _own_statements(inner)
+        for handler in getattr(stmt, "handlers", []) or []:
+            yield from _own_statements(handler.body)
+        for case in getattr(stmt, "cases", []) or []:
+            yield from _own_statements(case.body)
+
+
+def _own_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """The expressions of one statement itself (not of its nested blocks)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    for field_name, value in ast.iter_fields(stmt):
+        if field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, ast.AST) and not isinstance(item, ast.stmt):
+                for node in ast.walk(item):
+                    if not isinstance(node, ast.Lambda):
+                        yield node
+
+
+def _prepare_aliases(body: list[ast.stmt], scope: FunctionScope) -> None:
+    """Local names that stand for a session, a request or an instance (flow-insensitive).
+
+    A name is an alias only when every assignment to it gives the same kind of value;
+    any other binding of it (a loop variable, an `except` name) makes it a plain local.
+    """
+    assignments: dict[str, list[ast.expr | None]] = {}
+    for stmt in _own_statements(body):
+        for node in [stmt, *_own_nodes(stmt)]:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    plain = isinstance(target, ast.Name)
+                    for name in assigned_names(target):
+                        assignments.setdefault(name, []).append(node.value if plain else None)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                assignments.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                assignments.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                for name in assigned_names(node.target):
+                    assignments.setdefault(name, []).append(None)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        for name in assigned_names(item.optional_vars):
+                            assignments.setdefault(name, []).append(None)
+    for _ in range(2):  # twice, so that `s = request.session; t = s` settles
+        for name, values in assignments.items():
+            if name in scope.params and name != scope.self_name:
+                continue
+            refs: list[Ref | None] = [scope.ref_of(v) if v is not None else None for v in values]
+            first = refs[0]
+            if first is not None and all(r == first for r in refs):
+                scope.aliases[name] = first
+            else:
+                scope.aliases.pop(name, None)
+            classes = {_instance_of(v, scope) for v in values}
+            if len(classes) == 1 and None not in classes:
+                scope.instances[name] = classes.pop()  # type: ignore[assignment]
+            if any(v is not None and scope.from_provider(v) for v in values):
+                scope.tainted.add(name)
+
+
+def _instance_of(value: ast.expr | None, scope: FunctionScope) -> str | None:
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Call) and not isinstance(value.func, ast.Call):
+        return scope.resolve_qual(value.func)
+    return None
+
+
+def _decorator_callee(decorator: ast.expr) -> ast.expr:
+    return decorator.func if isinstance(decorator, ast.Call) else decorator
+
+
+def _strip_last(node: ast.expr) -> ast.expr:
+    return node.value if isinstance(node, ast.Attribute) else node
+
+
+def _value_text(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant):
+        return None if node.value is None else str(node.value)
+    names = dotted(node)
+    if names:
+        return ".".join(names)
+    return "<dynamic>"

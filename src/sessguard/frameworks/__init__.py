@@ -1,0 +1,153 @@
+"""Every framework the scanner knows, indexed for the extract and link stages.
+
+Adding a framework is one module in this package and one line in `FRAMEWORKS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sessguard.frameworks import django, flask, quart, starlette, tornado
+from sessguard.frameworks.base import EffectKind, Framework, LoginCall, Signal, StoreTable
+
+FRAMEWORKS: tuple[Framework, ...] = (
+    flask.FRAMEWORK,
+    django.FRAMEWORK,
+    quart.FRAMEWORK,
+    starlette.FRAMEWORK,
+    tornado.FRAMEWORK,
+)
+
+# Parameters that hold a request by their name alone (SPEC §3).
+REQUEST_PARAM_NAMES = frozenset({"request", "req"})
+
+# Decorators `@<anything>.<attr>(...)` that register a function as a request handler.
+ENTRY_DECORATOR_ATTRIBUTES = frozenset(
+    {
+        "route",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "api_route",
+        "websocket",
+        "websocket_route",
+        "view_config",
+        "expose",
+        "action",
+        "view",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The framework tables, merged into the look-ups the stages need."""
+
+    frameworks: tuple[Framework, ...] = FRAMEWORKS
+    extra_login_calls: Mapping[str, LoginCall] = field(default_factory=dict)
+
+    @cached_property
+    def by_name(self) -> Mapping[str, Framework]:
+        return {fw.name: fw for fw in self.frameworks}
+
+    @cached_property
+    def by_package(self) -> Mapping[str, str]:
+        return {pkg: fw.name for fw in self.frameworks for pkg in fw.packages}
+
+    @cached_property
+    def global_sessions(self) -> Mapping[str, str]:
+        return {name: fw.name for fw in self.frameworks for name in fw.global_sessions}
+
+    @cached_property
+    def request_types(self) -> Mapping[str, str]:
+        return {name: fw.name for fw in self.frameworks for name in fw.request_types}
+
+    @cached_property
+    def login_calls(self) -> Mapping[str, tuple[str, LoginCall]]:
+        table = {name: (fw.name, spec) for fw in self.frameworks for name, spec in fw.login_calls.items()}
+        return table
+
+    @cached_property
+    def calls(self) -> Mapping[str, tuple[str, StoreTable]]:
+        return {name: (fw.name, spec) for fw in self.frameworks for name, spec in fw.calls.items()}
+
+    @cached_property
+    def call_suffixes(self) -> tuple[tuple[tuple[str, ...], str, StoreTable], ...]:
+        return tuple(
+            (suffix, fw.name, table)
+            for fw in self.frameworks
+            for suffix, table in fw.call_suffixes.items()
+        )
+
+    @cached_property
+    def signals(self) -> Mapping[str, tuple[str, Signal]]:
+        return {name: (fw.name, sig) for fw in self.frameworks for name, sig in fw.signals.items()}
+
+    @cached_property
+    def key_constants(self) -> Mapping[str, str]:
+        return {name: value for fw in self.frameworks for name, value in fw.key_constants.items()}
+
+    @cached_property
+    def request_session_frameworks(self) -> tuple[str, ...]:
+        """Frameworks whose session hangs off the request, in order of preference."""
+        return tuple(fw.name for fw in self.frameworks if fw.request_session_paths)
+
+    @cached_property
+    def request_session_paths(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(path for fw in self.frameworks for path in fw.request_session_paths)
+
+    @cached_property
+    def store_signal_names(self) -> frozenset[str]:
+        """Callees and classes the extract stage records as store evidence."""
+        return frozenset(
+            sig.name
+            for fw in self.frameworks
+            for sig in fw.store_signals
+            if sig.kind in ("call", "middleware")
+        )
+
+    @cached_property
+    def config_keys(self) -> frozenset[str]:
+        return frozenset(
+            sig.name for fw in self.frameworks for sig in fw.store_signals if sig.kind == "config"
+        )
+
+    @cached_property
+    def session_methods(self) -> frozenset[str]:
+        """Method names some framework gives a meaning on a session object."""
+        return frozenset(name for fw in self.frameworks for name in fw.methods)
+
+    @cached_property
+    def noreturn_calls(self) -> frozenset[str]:
+        return frozenset(
+            name
+            for fw in self.frameworks
+            for name, table in fw.calls.items()
+            if table.rows and all(
+                any(effect.kind is EffectKind.NORETURN for effect in effects)
+                for effects in table.rows.values()
+            )
+        )
+
+    def is_noreturn(self, qualname: str) -> bool:
+        return qualname in self.noreturn_calls
+
+    def frameworks_of_packages(self, packages: Iterable[str]) -> frozenset[str]:
+        return frozenset(self.by_package[p] for p in packages if p in self.by_package)
+
+    def is_known_callee(self, qualname: str) -> bool:
+        return (
+            qualname in self.login_calls
+            or qualname in self.calls
+            or qualname in self.signals
+            or qualname in self.store_signal_names
+        )
+
+
+KNOWLEDGE = Knowledge()

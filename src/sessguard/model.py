@@ -1,0 +1,117 @@
+"""Plain data shared by every stage: findings, locations, errors, the report.
+
+Nothing here imports the rest of the package, so any stage (and any worker process)
+can build and exchange these values.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+RULE_ID = "python-session-fixation"
+CWE = "CWE-384"
+
+
+class Level(enum.IntEnum):
+    """Severity and confidence share one three-step scale; higher is worse/surer."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Level:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"expected one of low, medium, high; got {text!r}") from None
+
+
+class Store(enum.Enum):
+    """Where a framework keeps the session data (SPEC §6)."""
+
+    SERVER = "server"
+    COOKIE = "cookie"
+    UNKNOWN = "unknown"
+
+    @property
+    def severity(self) -> Level:
+        return {Store.SERVER: Level.HIGH, Store.UNKNOWN: Level.MEDIUM, Store.COOKIE: Level.LOW}[
+            self
+        ]
+
+
+class Order(enum.Enum):
+    """Which auth events a regeneration protects (SPEC §2)."""
+
+    BEFORE = "before"
+    EITHER = "either"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range: 1-based lines and columns, end column exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    path: str
+    line: int
+    column: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    path: str
+    span: Span
+    severity: Level
+    confidence: Level
+    framework: str
+    session_store: Store
+    function: str
+    message: str
+    trace: tuple[TraceStep, ...]
+    fingerprint: str
+    snippet: str = ""
+
+    @property
+    def headline(self) -> str:
+        """The first sentence of the message: what is wrong, where."""
+        end = self.message.find(". ")
+        return self.message if end < 0 else self.message[: end + 1]
+
+
+@dataclass(frozen=True, order=True)
+class FileError:
+    path: str
+    kind: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class Stats:
+    files_discovered: int = 0
+    files_analyzed: int = 0
+    files_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    version: str
+    findings: tuple[Finding, ...]
+    errors: tuple[FileError, ...]
+    stats: Stats = field(default_factory=Stats)

@@ -1,0 +1,54 @@
+"""The JSON report of SPEC §9: the contract the conformance scorer and CI tools read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sessguard.model import FileError, Finding, Report
+from sessguard.render import RenderOptions
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "path": finding.path,
+        "line": finding.span.line,
+        "column": finding.span.column,
+        "end_line": finding.span.end_line,
+        "end_column": finding.span.end_column,
+        "severity": finding.severity.label,
+        "confidence": finding.confidence.label,
+        "framework": finding.framework,
+        "session_store": finding.session_store.value,
+        "function": finding.function,
+        "message": finding.message,
+        "trace": [
+            {"path": step.path, "line": step.line, "column": step.column, "note": step.note}
+            for step in finding.trace
+        ],
+        "fingerprint": finding.fingerprint,
+    }
+
+
+def error_dict(error: FileError) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": error.path, "kind": error.kind, "message": error.message}
+    if error.line is not None:
+        entry["line"] = error.line
+    if error.column is not None:
+        entry["column"] = error.column
+    return entry
+
+
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    document = {
+        "tool": {"name": "sessguard", "version": report.version},
+        "findings": [finding_dict(f) for f in report.findings],
+        "errors": [error_dict(e) for e in report.errors],
+        "stats": {
+            "files_discovered": report.stats.files_discovered,
+            "files_analyzed": report.stats.files_analyzed,
+            "files_skipped": report.stats.files_skipped,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"

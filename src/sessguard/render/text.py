@@ -1,0 +1,96 @@
+"""Text for a person at a terminal: one line per finding, its source line, its trace.
+
+Everything taken from scanned files (paths, snippets, names in messages) passes through
+`inert()`: control characters, DEL and bidirectional overrides are shown escaped, so a
+file cannot move the cursor, clear the screen or reorder what the reader sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sessguard.model import RULE_ID, FileError, Finding, Level, Report
+from sessguard.render import RenderOptions
+
+MAX_SNIPPET = 160
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_COLORS = {Level.HIGH: "\x1b[1;31m", Level.MEDIUM: "\x1b[33m", Level.LOW: "\x1b[36m"}
+_BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def inert(text: str) -> str:
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+    return _UNSAFE.sub(escape, text)
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color else text
+
+
+def _finding(finding: Finding, style: _Style) -> list[str]:
+    where = f"{inert(finding.path)}:{finding.span.line}:{finding.span.column}"
+    severity = style(_COLORS[finding.severity], finding.severity.label)
+    lines = [f"{style(_BOLD, where)}: {severity} {finding.rule_id} {inert(finding.headline)}"]
+    snippet = inert(finding.snippet)
+    if len(snippet) > MAX_SNIPPET:
+        snippet = snippet[: MAX_SNIPPET - 1] + "…"
+    if snippet:
+        lines.append(style(_DIM, f"    {finding.span.line:>5} | {snippet}"))
+    if finding.trace:
+        lines.append("    trace:")
+        for step in finding.trace:
+            lines.append(f"      {inert(step.path)}:{step.line} {inert(step.note)}")
+    fix = finding.message.rfind("Fix: ")
+    if fix >= 0:
+        lines.append(f"    fix: {inert(finding.message[fix + 5:])}")
+    return lines
+
+
+def _error(error: FileError) -> str:
+    where = inert(error.path)
+    if error.line is not None:
+        where += f":{error.line}"
+        if error.column is not None:
+            where += f":{error.column}"
+    return f"{where}: error[{error.kind}] {inert(error.message)}"
+
+
+def summary_line(report: Report) -> str:
+    counts = Counter(f.severity for f in report.findings)
+    total = len(report.findings)
+    parts = [f"{report.stats.files_analyzed} file{'s' if report.stats.files_analyzed != 1 else ''} scanned"]
+    if total:
+        by = ", ".join(f"{counts[level]} {level.label}" for level in (Level.HIGH, Level.MEDIUM, Level.LOW) if counts[level])
+        parts.append(f"{total} finding{'s' if total != 1 else ''} ({by})")
+    else:
+        parts.append("no findings")
+    if report.errors:
+        kinds = Counter(e.kind for e in report.errors)
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        parts.append(f"{len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be analysed ({detail})")
+    return "; ".join(parts) + "."
+
+
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    style = _Style(options.color)
+    out: list[str] = []
+    for finding in report.findings:
+        out.extend(_finding(finding, style))
+        out.append("")
+    for error in report.errors:
+        out.append(_error(error))
+    if report.errors:
+        out.append("")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["RULE_ID", "inert", "render", "summary_line"]

@@ -1,0 +1,268 @@
+"""The rule `python-session-fixation`: exposed auth events in roots become findings.
+
+Each root reports the auth events it reaches without protection, at its own statement
+through which each is reached (SPEC §7). An event that comes after another reported one on
+every path is folded into it: listed in its trace, not reported again. The message says
+what is wrong in words true for the store, the path that lacks regeneration, any false
+friend on it, what the store means for the risk, and the fix (SPEC §8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sessguard.analysis.effects import FalseFriend
+from sessguard.analysis.paths import Exposure
+from sessguard.analysis.project import NO_CONTEXT, Project
+from sessguard.analysis.stores import StoreInfo
+from sessguard.analysis.summaries import Solver
+from sessguard.analysis.witness import Note, early_exit, unregenerated_path
+from sessguard.extract.facts import ENTRY, FunctionFacts
+from sessguard.frameworks.identity import names_auth_step
+from sessguard.model import RULE_ID, Finding, Level, Store, TraceStep
+
+
+@dataclass(frozen=True)
+class _Group:
+    root: str
+    node: int
+    exposures: tuple[Exposure, ...]
+    folded: tuple[Exposure, ...]
+
+
+def report(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, roots: Iterable[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    for root in roots:
+        summary = solver.summary(root, NO_CONTEXT, False)
+        if not summary.exposed:
+            continue
+        function = project.functions[root]
+        for group in _fold(function, summary.exposed):
+            findings.append(_finding(project, stores, solver, group))
+    return _with_fingerprints(findings)
+
+
+def _fold(function: FunctionFacts, exposed: Sequence[Exposure]) -> list[_Group]:
+    by_node: dict[int, list[Exposure]] = {}
+    for exposure in exposed:
+        by_node.setdefault(exposure.node, []).append(exposure)
+    dominators = _dominators(function)
+    reported = [
+        node
+        for node in by_node
+        if not any(other != node and other in dominators.get(node, ()) for other in by_node)
+    ]
+    groups = []
+    for node in sorted(reported, key=lambda n: _order(by_node[n])):
+        folded = [
+            exposure
+            for other, items in by_node.items()
+            if other != node and node in dominators.get(other, ())
+            for exposure in items
+        ]
+        groups.append(
+            _Group(
+                function.qualname,
+                node,
+                tuple(sorted(by_node[node], key=lambda e: _order([e]))),
+                tuple(sorted(folded, key=lambda e: _order([e]))),
+            )
+        )
+    return groups
+
+
+def _order(exposures: Sequence[Exposure]) -> tuple[int, int, str]:
+    first = min(exposures, key=lambda e: (e.hops[0].site.line, e.event.site.line))
+    return (first.hops[0].site.line, first.event.site.line, first.event.site.text)
+
+
+def _dominators(function: FunctionFacts) -> dict[int, frozenset[int]]:
+    predecessors: dict[int, list[int]] = {}
+    for source, edges in enumerate(function.successors):
+        for edge in edges:
+            predecessors.setdefault(edge.target, []).append(source)
+    reachable: list[int] = []
+    seen = {ENTRY}
+    stack = [ENTRY]
+    while stack:
+        node = stack.pop()
+        reachable.append(node)
+        for edge in function.successors[node]:
+            if edge.target not in seen:
+                seen.add(edge.target)
+                stack.append(edge.target)
+    everything = frozenset(reachable)
+    dom: dict[int, frozenset[int]] = {node: everything for node in reachable}
+    dom[ENTRY] = frozenset({ENTRY})
+    changed = True
+    while changed:
+        changed = False
+        for node in reachable:
+            if node == ENTRY:
+                continue
+            preds = [dom[p] for p in predecessors.get(node, []) if p in dom]
+            new = frozenset({node}) | (frozenset.intersection(*preds) if preds else frozenset())
+            if new != dom[node]:
+                dom[node] = new
+                changed = True
+    return dom
+
+
+# -- one finding ---------------------------------------------------------------------------
+
+
+def _finding(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, group: _Group) -> Finding:
+    primary = group.exposures[0]
+    event = primary.event
+    store = stores[event.framework]
+    framework = project.knowledge.by_name[event.framework]
+    root_hop = primary.hops[0]
+    friends = frozenset().union(*(e.friends for e in group.exposures))
+    notes = _path_notes(project, solver, primary)
+    message = " ".join(
+        part
+        for part in (
+            _headline(primary, store.store),
+            _path_sentence(notes),
+            _friend_sentences(friends),
+            _store_sentence(framework.store_note(store.backend, store.store), store),
+            "Fix: " + framework.fix_for(store.backend, store.store).advice + ".",
+        )
+        if part
+    )
+    module = project.function_module[group.root]
+    snippet = dict(module.lines).get(root_hop.site.line, "")
+    return Finding(
+        rule_id=RULE_ID,
+        path=root_hop.site.path,
+        span=root_hop.site.span,
+        severity=store.store.severity,
+        confidence=_confidence(project, primary),
+        framework=event.framework,
+        session_store=store.store,
+        function=group.root,
+        message=message,
+        trace=_trace(primary, notes, friends, group),
+        fingerprint="",
+        snippet=snippet.strip(),
+    )
+
+
+def _headline(exposure: Exposure, store: Store) -> str:
+    event = exposure.event
+    lead = f"`{event.site.text}` {event.what}"
+    if len(exposure.hops) > 1:
+        call = exposure.hops[0].site
+        lead = (
+            f"`{call.text}` reaches `{event.site.text}` ({event.site.path}:{event.site.line}), "
+            f"which {event.what}"
+        )
+    if store is Store.COOKIE:
+        return f"{lead} without clearing the data the session carried before login."
+    place = "on" if event.login_call else "in"
+    return f"{lead} {place} the session the request arrived with: its id is not regenerated on this path."
+
+
+def _path_notes(project: Project, solver: Solver, exposure: Exposure) -> list[list[Note]]:
+    """For each level of the chain, the notes that show its unregenerated path."""
+    levels: list[list[Note]] = []
+    for index, hop in enumerate(exposure.hops):
+        function = project.functions[hop.function]
+        effects = solver.effects(hop.function, hop.context)
+        found = unregenerated_path(function, effects, solver.summary, hop.node, hop.entry_empty)
+        if index == 0:
+            found += early_exit(function, effects, solver.summary, hop.node)
+        levels.append(found)
+    return levels
+
+
+def _path_sentence(levels: Sequence[Sequence[Note]]) -> str:
+    notes = [note.text for level in levels for note in level]
+    if not notes:
+        return "No regeneration runs before it on any path."
+    return "On this path " + "; ".join(notes) + "."
+
+
+def _friend_sentences(friends: Iterable[FalseFriend]) -> str:
+    sentences = []
+    for friend in sorted(friends, key=lambda f: (f.site.path, f.site.line, f.site.text)):
+        via = ""
+        if friend.via:
+            via = " in " + " → ".join(f"`{site.text}` (line {site.line})" for site in friend.via)
+            via = f", reached through{via}"
+        sentences.append(
+            f"`{friend.site.text}` ({friend.site.path}:{friend.site.line}{via}) does not "
+            f"regenerate the session: it {friend.reason}."
+        )
+    return " ".join(sentences)
+
+
+def _store_sentence(note: str, store: StoreInfo) -> str:
+    if store.evidence and store.evidence[0] not in ("framework default",):
+        return f"{note} (store: {store.described})"
+    return note
+
+
+def _confidence(project: Project, exposure: Exposure) -> Level:
+    if exposure.event.login_call:
+        return Level.HIGH
+    for hop in exposure.hops:
+        function = project.functions[hop.function]
+        names = [function.name, *(function.route_paths)]
+        if function.class_qualname:
+            names.append(function.class_qualname.rsplit(".", 1)[-1])
+        if function.credential_check or names_auth_step(names):
+            return Level.HIGH
+    return Level.MEDIUM
+
+
+def _trace(
+    exposure: Exposure, levels: Sequence[Sequence[Note]], friends: Iterable[FalseFriend], group: _Group
+) -> tuple[TraceStep, ...]:
+    """The chain, level by level in line order, then what was folded into it.
+
+    False friends are told at the root's level, where the statement that reaches them
+    stands (a helper's `clear()` at the line that calls the helper)."""
+    steps: list[TraceStep] = []
+    for index, hop in enumerate(exposure.hops):
+        path = hop.site.path
+        level = [(note.line, TraceStep(path, note.line, 1, note.text)) for note in levels[index]]
+        if index == 0:
+            for friend in friends:
+                anchor = friend.via[0].line if friend.via else friend.site.line
+                text = f"`{friend.site.text}` does not regenerate the session: it {friend.reason}"
+                if friend.via:
+                    text = f"through `{friend.via[0].text}`, " + text
+                level.append((anchor, TraceStep(friend.site.path, friend.site.line, friend.site.span.column, text)))
+        if index < len(exposure.hops) - 1:
+            step = TraceStep(path, hop.site.line, hop.site.span.column, f"calls `{hop.site.text}`")
+        else:
+            event = exposure.event.site
+            step = TraceStep(event.path, event.line, event.span.column, f"`{event.text}` {exposure.event.what}")
+        level.append((hop.site.line, step))
+        steps += [step for _, step in sorted(level, key=lambda item: (item[0], item[1].line))]
+    for other in (*group.exposures[1:], *group.folded):
+        site = other.event.site
+        note = f"also `{site.text}` {other.event.what}"
+        if len(other.hops) > 1:
+            where = other.hops[0].site
+            note += f" (reached through `{where.text}`, line {where.line})"
+        steps.append(TraceStep(site.path, site.line, site.span.column, note))
+    return tuple(dict.fromkeys(steps))
+
+
+def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """A hash of what was found and where in its function, never of line numbers."""
+    seen: dict[str, int] = {}
+    result = []
+    for finding in sorted(findings, key=lambda f: (f.path, f.span.line, f.span.column)):
+        basis = "\0".join((finding.rule_id, finding.path, finding.function, " ".join(finding.snippet.split())))
+        count = seen.get(basis, 0)
+        seen[basis] = count + 1
+        digest = hashlib.sha256(f"{basis}\0{count}".encode()).hexdigest()[:32]
+        result.append(
+            Finding(**{**finding.__dict__, "fingerprint": digest})  # type: ignore[arg-type]
+        )
+    return result
