@@ -54,15 +54,30 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
-    scan.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    scan.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
+    )
+    scan.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    scan.add_argument("--fail-on", type=_level, metavar="LEVEL", help="lowest severity that makes the exit status 1 (default: low)")
-    scan.add_argument("--min-severity", type=_level, metavar="LEVEL", help="hide findings below this severity")
-    scan.add_argument("--min-confidence", type=_level, metavar="LEVEL", help="hide findings below this confidence")
+    scan.add_argument(
+        "--fail-on",
+        type=_level,
+        metavar="LEVEL",
+        help="lowest severity that makes the exit status 1 (default: low)",
+    )
+    scan.add_argument(
+        "--min-severity", type=_level, metavar="LEVEL", help="hide findings below this severity"
+    )
+    scan.add_argument(
+        "--min-confidence", type=_level, metavar="LEVEL", help="hide findings below this confidence"
+    )
     scan.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     color = scan.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None, help="always colour text output")
+    color.add_argument(
+        "--color", dest="color", action="store_true", default=None, help="always colour text output"
+    )
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour text output")
     scan.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return parser
@@ -123,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_scan(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         if getattr(args, "debug", False):
             raise
         print(f"sessguard: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -83,7 +83,8 @@ def _requirement_lines(text: str) -> Iterator[str]:
 
 def _toml(text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
     except (tomllib.TOMLDecodeError, RecursionError, ValueError):
         return {}
 
@@ -115,7 +116,9 @@ def _pipfile(text: str, path: str) -> Iterator[Dependency]:
         if not isinstance(table, dict):
             continue
         for name, spec in table.items():
-            version = spec if isinstance(spec, str) else spec.get("version", "") if isinstance(spec, dict) else ""
+            version = (
+                spec if isinstance(spec, str) else spec.get("version", "") if isinstance(spec, dict) else ""
+            )
             version = "" if version in ("*", "") else str(version)
             try:
                 requirement = Requirement(f"{name}{version}")

@@ -136,7 +136,9 @@ def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[P
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
             result.errors.append(
-                FileError(display_path(directory, Path(os.getcwd())), "permission", exc.strerror or "cannot list")
+                FileError(
+                    display_path(directory, Path(os.getcwd())), "permission", exc.strerror or "cannot list"
+                )
             )
             continue
         for entry in entries:
@@ -152,7 +154,11 @@ def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[P
                 if not entry.is_file(follow_symlinks=False):
                     if entry.name.endswith(".py"):
                         result.errors.append(
-                            FileError(display_path(Path(entry.path), Path(os.getcwd())), "not-regular", "not a regular file")
+                            FileError(
+                                display_path(Path(entry.path), Path(os.getcwd())),
+                                "not-regular",
+                                "not a regular file",
+                            )
                         )
                     continue
             except OSError:

@@ -41,9 +41,7 @@ class Store(enum.Enum):
 
     @property
     def severity(self) -> Level:
-        return {Store.SERVER: Level.HIGH, Store.UNKNOWN: Level.MEDIUM, Store.COOKIE: Level.LOW}[
-            self
-        ]
+        return {Store.SERVER: Level.HIGH, Store.UNKNOWN: Level.MEDIUM, Store.COOKIE: Level.LOW}[self]
 
 
 class Order(enum.Enum):

@@ -41,7 +41,7 @@ def extract_file(file: SourceFile, max_bytes: int) -> ModuleFacts | FileError:
         return extract_module(source, file.module, file.is_package)
     except RecursionError:
         return FileError(file.display, "too-deep", "nesting too deep to analyse")
-    except Exception as exc:  # noqa: BLE001 - contained to this file, reported as data
+    except Exception as exc:
         return FileError(file.display, "internal", f"{type(exc).__name__}: {exc}")
 
 
@@ -67,9 +67,7 @@ def scan(paths: Sequence[str] = (".",), config: Config | None = None) -> Report:
     dependencies = read_dependencies(found.dependency_files)
     findings = analyse(modules, dependencies, config)
     findings = [
-        f
-        for f in findings
-        if f.severity >= config.min_severity and f.confidence >= config.min_confidence
+        f for f in findings if f.severity >= config.min_severity and f.confidence >= config.min_confidence
     ]
     stats = Stats(
         files_discovered=len(found.files) + found.skipped,
@@ -82,7 +80,9 @@ def scan(paths: Sequence[str] = (".",), config: Config | None = None) -> Report:
 def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: Config) -> list[Finding]:
     """The link and rule stages over every module of the project."""
     project = Project.build(modules, KNOWLEDGE, [d.name for d in deps])
-    stores = classify_stores(project.modules.values(), deps, KNOWLEDGE, project.frameworks, config.session_store)
+    stores = classify_stores(
+        project.modules.values(), deps, KNOWLEDGE, project.frameworks, config.session_store
+    )
     relevant = relevant_functions(project)
     resolver = EffectResolver(project, stores, extensions_of(config), relevant=relevant)
     protected = _protected_signals(project, resolver)
@@ -101,9 +101,9 @@ def _protected_signals(project: Project, resolver: EffectResolver) -> frozenset[
     solver = Solver(project, resolver)
     protected: set[str] = set()
     for function, signals in receivers.items():
-        if function in project.functions:
-            if solver.summary(function, NO_CONTEXT, False).regen is Order.EITHER:
-                protected.update(signals)
+        known = function in project.functions
+        if known and solver.summary(function, NO_CONTEXT, False).regen is Order.EITHER:
+            protected.update(signals)
     return frozenset(protected)
 
 

@@ -55,9 +55,7 @@ def decode(data: bytes, path: str) -> str | FileError:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return FileError(
-            path, "encoding", f"cannot decode as {encoding}: {exc.reason}", line, column
-        )
+        return FileError(path, "encoding", f"cannot decode as {encoding}: {exc.reason}", line, column)
 
 
 def parse(data: bytes, path: str) -> Source | FileError:

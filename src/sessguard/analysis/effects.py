@@ -99,7 +99,7 @@ class Extensions:
 
     auth_functions: frozenset[str] = frozenset()
     regenerate_functions: Mapping[str, Order] = field(default_factory=dict)
-    vocabulary: IdentityVocabulary = IdentityVocabulary()
+    vocabulary: IdentityVocabulary = field(default_factory=IdentityVocabulary)
 
 
 @dataclass
@@ -154,14 +154,18 @@ class EffectResolver:
         self, event: Event, function: FunctionFacts, module: ModuleFacts, context: Context, site: Site
     ) -> tuple[Prim, ...]:
         knowledge = self.project.knowledge
-        name = self.project.library_name(event)
+        name = self.project.known_name(event)
         if name is not None:
             if name in self.extensions.regenerate_functions:
                 return (Regen(self.extensions.regenerate_functions[name], site),)
             if name in self.extensions.auth_functions:
-                return self.login(LoginCall("logs the user in"), _framework_of(name, knowledge, module), function, site)
+                return self.login(
+                    LoginCall("logs the user in"), _framework_of(name, knowledge, module), function, site
+                )
             if name in knowledge.login_calls:
                 framework, spec = knowledge.login_calls[name]
+                if event.first_arg_class in spec.anonymous:
+                    return (WRITE,)
                 return self.login(spec, framework, function, site)
             if name in knowledge.calls:
                 framework, table = knowledge.calls[name]
@@ -231,4 +235,3 @@ def _framework_of(name: str, knowledge: Knowledge, module: ModuleFacts) -> str:
     top = name.split(".")[0]
     own = knowledge.frameworks_of_packages([top]) or knowledge.frameworks_of_packages(module.packages)
     return sorted(own)[0] if own else "flask"
-

@@ -72,8 +72,8 @@ Lookup = Callable[[str, Context, bool], Summary]
 Flags = tuple[bool, bool, bool]  # (regenerated, before seen, empty)
 States = dict[Flags, frozenset[FalseFriend]]
 NOOP_REASON = (
-    "does nothing here: the session is empty at this point, and the store only gives a "
-    "non-empty session a new id"
+    "does nothing here, because the session is empty at this point and the store only "
+    "gives a non-empty session a new id"
 )
 
 
@@ -91,7 +91,9 @@ def transfer(
         for (regenerated, before, empty), fr in current:
             if isinstance(prim, Regen):
                 if prim.needs_data and empty:
-                    following.append(((regenerated, before, empty), fr | {FalseFriend(prim.site, NOOP_REASON)}))
+                    following.append(
+                        ((regenerated, before, empty), fr | {FalseFriend(prim.site, NOOP_REASON)})
+                    )
                 else:
                     following.append(((True, before or prim.order is Order.BEFORE, empty), fr))
             elif isinstance(prim, Empty):
@@ -223,9 +225,7 @@ def summarize(
     regen: Order | None = None
     if exits and len(regenerated) == len(exits):
         regen = Order.BEFORE if any(flags[1] for flags in exits) else Order.EITHER
-    friends: frozenset[FalseFriend] = frozenset().union(
-        *(fr for flags, fr in exits.items() if not flags[0])
-    )
+    friends: frozenset[FalseFriend] = frozenset().union(*(fr for flags, fr in exits.items() if not flags[0]))
     exposed: dict[tuple[AuthEvent, int], Exposure] = {}
     for node, prims in enumerate(effects):
         if not any(isinstance(p, (Auth, CallOf)) for p in prims):

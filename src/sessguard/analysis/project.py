@@ -163,10 +163,16 @@ class Project:
             return self.method(found, "__init__")
         return found if found in self.functions else None
 
-    def library_name(self, event: Event) -> str | None:
-        """The qualified name of a library callee, following project re-exports."""
+    def known_name(self, event: Event) -> str | None:
+        """The qualified name a call's target finally denotes, through project re-exports:
+        the project's own function or class, or a library name. The knowledge tables are
+        consulted with it first, so a framework's own source (Django scanned as a project)
+        keeps the documented meaning of its login and regeneration calls."""
         if event.target is None:
             return None
+        resolved = self.resolve_symbol(event.target)
+        if resolved is not None:
+            return None if resolved.endswith("#instance") else resolved
         target = event.target
         for _ in range(MAX_HOPS):
             module, name, rest = self._split(target)
@@ -251,10 +257,8 @@ class Project:
         """The bindings of a callee's parameters at this call site."""
         function = self.functions[callee]
         params = [p.name for p in function.params]
-        if function.bound_method and event.method_of is not None:
-            params = params[1:]
-        elif function.bound_method and function.name == "__init__":
-            params = params[1:]
+        if function.bound_method and (event.method_of is not None or function.name == "__init__"):
+            params = params[1:]  # self or cls is bound
         bindings: set[Binding] = set()
         for arg in event.args:
             bound = self.bind(arg.ref, module, context)

@@ -18,6 +18,7 @@ from sessguard.frameworks import Knowledge
 from sessguard.frameworks.base import Framework, StoreSignal
 from sessguard.model import Store
 
+
 @dataclass(frozen=True)
 class StoreInfo:
     store: Store
@@ -82,9 +83,7 @@ def _matches(
         return
     for module in modules:
         for evidence in module.evidence:
-            if evidence.kind != signal.kind or (
-                signal.kind != "interface" and evidence.name != signal.name
-            ):
+            if evidence.kind != signal.kind or (signal.kind != "interface" and evidence.name != signal.name):
                 continue
             values = dict(evidence.values)
             if signal.accepts is not None and not signal.accepts(values):

@@ -33,7 +33,7 @@ def relevant_functions(project: Project) -> frozenset[str]:
             if event.kind is not EventKind.CALL:
                 direct.add(qualname)
                 continue
-            library = project.library_name(event)
+            library = project.known_name(event)
             if library is not None and knowledge.is_known_callee(library):
                 direct.add(qualname)
                 continue

@@ -31,9 +31,9 @@ def _regen_site(prims: Sequence[Prim], lookup: Lookup, either_only: bool) -> Sit
             return prim.site
         if isinstance(prim, CallOf):
             summary = lookup(prim.callee, prim.context, False)
-            if summary.regen is not None or summary.regen_some:
-                if not either_only or summary.regen is Order.EITHER:
-                    return prim.site
+            regenerates = summary.regen is not None or summary.regen_some
+            if regenerates and (not either_only or summary.regen is Order.EITHER):
+                return prim.site
     return None
 
 
@@ -77,7 +77,9 @@ def _branch_notes(
                 continue
             site = _skipped(function, effects, lookup, other.target, target, either_only)
             if site is not None:
-                notes.append(Note(edge.line, f"{edge.label}, so `{site.text}` (line {site.line}) does not run"))
+                notes.append(
+                    Note(edge.line, f"{edge.label}, so `{site.text}` (line {site.line}) does not run")
+                )
                 break
     return notes
 
@@ -127,7 +129,10 @@ def unregenerated_path(
                 summary = lookup(prim.callee, prim.context, False)
                 if summary.regen is None and summary.regen_some:
                     notes.append(
-                        Note(prim.site.line, f"`{prim.site.text}` regenerates the session on some of its paths only")
+                        Note(
+                            prim.site.line,
+                            f"`{prim.site.text}` regenerates the session on some of its paths only",
+                        )
                     )
             elif isinstance(prim, (Regen, CallOf)) and getattr(prim, "maybe", False):
                 notes.append(Note(prim.site.line, f"`{prim.site.text}` may not run, so it does not count"))
@@ -176,5 +181,7 @@ def early_exit(
     line = function.nodes[last].line or later.line
     verb = "raises" if kind is NodeKind.RAISE or path[-1][1].target == RAISE_EXIT else "returns"
     notes = _branch_notes(function, effects, lookup, path, -1, either_only=True)
-    notes.append(Note(line, f"the request {verb} at line {line} before `{later.text}` (line {later.line}) runs"))
+    notes.append(
+        Note(line, f"the request {verb} at line {line} before `{later.text}` (line {later.line}) runs")
+    )
     return notes

@@ -321,7 +321,9 @@ class GraphBuilder:
         loop = Loop(head)
         self.frames.append(loop)
         text = self.label(stmt.iter)
-        body_end = self.block(stmt.body, [Pending(head, f"the `for` loop over `{text}` runs its body", stmt.lineno)])
+        body_end = self.block(
+            stmt.body, [Pending(head, f"the `for` loop over `{text}` runs its body", stmt.lineno)]
+        )
         self.frames.pop()
         self.connect(body_end, head)
         done = [Pending(head, f"the `for` loop over `{text}` ends (it may run zero times)", stmt.lineno)]
@@ -345,7 +347,7 @@ class GraphBuilder:
         self.connect(frontier, landing)
         end = self.block(stmt.body, frontier)
         self.frames.pop()
-        return end + [Pending(landing, "an exception is suppressed by the `with` block", stmt.lineno)]
+        return [*end, Pending(landing, "an exception is suppressed by the `with` block", stmt.lineno)]
 
     stmt_AsyncWith = stmt_With
 
@@ -354,11 +356,7 @@ class GraphBuilder:
         if stmt.finalbody:
             self.frames.append(Finally(stmt.finalbody))
         landing = -1
-        if handlers:
-            landing = self.node(NodeKind.JOIN, stmt.lineno)
-            self.frames.append(Catch(landing))
-            self.connect(frontier, landing)
-        elif stmt.finalbody:
+        if handlers or stmt.finalbody:
             landing = self.node(NodeKind.JOIN, stmt.lineno)
             self.frames.append(Catch(landing))
             self.connect(frontier, landing)
@@ -409,7 +407,9 @@ class GraphBuilder:
             result += self.block(case.body, taken)
             irrefutable |= case.guard is None and _irrefutable(case.pattern)
         if not irrefutable:
-            result += self.relabel(frontier, f"no `case` of the `match` at line {stmt.lineno} matches", stmt.lineno)
+            result += self.relabel(
+                frontier, f"no `case` of the `match` at line {stmt.lineno} matches", stmt.lineno
+            )
         return result
 
 

@@ -150,6 +150,9 @@ class FunctionScope:
             param.annotation is not None and param.annotation in self.knowledge.request_types
         ):
             return Ref(RefKind.REQUEST, self.request_framework(param.annotation), param=name, text=name)
+        framework = self.knowledge.request_params.get(name)
+        if framework is not None and framework in self.frameworks and param.annotation is None:
+            return Ref(RefKind.REQUEST, framework, param=name, text=name)
         if param.annotation is not None and "session" not in param.annotation.lower():
             return None  # typed as something else: an instance, not a session
         if scope is not self:
@@ -180,10 +183,12 @@ class FunctionScope:
                 names = dotted(sub.func)
                 if names and names[-1] in PROVIDER_CALLS:
                     return True
-            elif isinstance(sub, ast.Attribute) and sub.attr in PROVIDER_ATTRIBUTES:
-                return True
-            elif isinstance(sub, ast.Subscript) and string_value(sub.slice) in PROVIDER_ATTRIBUTES:
-                return True
+            elif isinstance(sub, ast.Attribute):
+                if sub.attr in PROVIDER_ATTRIBUTES:
+                    return True
+            elif isinstance(sub, ast.Subscript):
+                if string_value(sub.slice) in PROVIDER_ATTRIBUTES:
+                    return True
             elif isinstance(sub, ast.Name) and sub.id in self.tainted:
                 return True
         return False
@@ -192,9 +197,8 @@ class FunctionScope:
         literal = string_value(node)
         if literal is not None:
             return Key(literal=literal)
-        if isinstance(node, ast.Name) and self._lookup(node.id) is None:
-            if node.id in self.module.constants:
-                return Key(literal=self.module.constants[node.id])
+        if isinstance(node, ast.Name) and node.id in self.module.constants and self._lookup(node.id) is None:
+            return Key(literal=self.module.constants[node.id])
         symbol = self.resolve_qual(node)
         return Key(symbol=symbol) if symbol else Key()
 
@@ -299,10 +303,15 @@ class EventCollector:
         for keyword in node.keywords:
             self.expr(keyword.value, maybe)
 
-        if isinstance(func, ast.Attribute) and receiver is not None:
-            if receiver.kind is not RefKind.REQUEST and func.attr in self.scope.knowledge.session_methods:
-                self.session_call(node, func.attr, receiver, maybe)
-                return
+        on_session = receiver is not None and receiver.kind is not RefKind.REQUEST
+        if (
+            on_session
+            and isinstance(func, ast.Attribute)
+            and func.attr in self.scope.knowledge.session_methods
+        ):
+            assert receiver is not None
+            self.session_call(node, func.attr, receiver, maybe)
+            return
         self.plain_call(node, maybe)
 
     def session_call(self, node: ast.Call, method: str, ref: Ref, maybe: bool) -> None:
@@ -321,12 +330,16 @@ class EventCollector:
                     keys.append(Key(literal=keyword.arg))
                     values.append(keyword.value)
         provider = any(self.scope.from_provider(v) for v in values)
-        self.emit(EventKind.SESSION_CALL, node, maybe, ref=ref, op=method, keys=tuple(keys), provider_value=provider)
+        self.emit(
+            EventKind.SESSION_CALL, node, maybe, ref=ref, op=method, keys=tuple(keys), provider_value=provider
+        )
 
     def mapping_items(self, node: ast.expr) -> list[tuple[Key, ast.expr | None]]:
         if isinstance(node, ast.Dict):
             return [
-                (self.scope.key_of(k), v) for k, v in zip(node.keys, node.values) if k is not None
+                (self.scope.key_of(k), v)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if k is not None
             ]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
             return [(Key(literal=kw.arg), kw.value) for kw in node.keywords if kw.arg]
@@ -367,6 +380,8 @@ class EventCollector:
         if target is not None and scope.knowledge.is_noreturn(target):
             self.noreturn = True
         args = tuple(self.arguments(node))
+        first = node.args[0] if node.args else None
+        first_class = scope.resolve_qual(first.func) if isinstance(first, ast.Call) else None
         self.emit(
             EventKind.CALL,
             node,
@@ -377,13 +392,11 @@ class EventCollector:
             super_call=super_call,
             suffix=suffix,
             args=args,
+            first_arg_class=first_class,
         )
 
     def known_suffix(self, suffix: tuple[str, ...]) -> bool:
-        return any(
-            suffix[-len(pattern) :] == pattern
-            for pattern, _, _ in self.scope.knowledge.call_suffixes
-        )
+        return any(suffix[-len(pattern) :] == pattern for pattern, _, _ in self.scope.knowledge.call_suffixes)
 
     def arguments(self, node: ast.Call) -> Iterator[Arg]:
         for position, arg in enumerate(node.args):

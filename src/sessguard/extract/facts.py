@@ -83,6 +83,7 @@ class Event:
     super_call: bool = False
     suffix: tuple[str, ...] = ()  # trailing attribute names of the callee expression
     args: tuple[Arg, ...] = ()
+    first_arg_class: str | None = None  # `f(Cls(...))`: the class of the first argument
     # SESSION_*: the session and what is done to it
     ref: Ref | None = None
     op: str = ""  # method name, "__setitem__", attribute name

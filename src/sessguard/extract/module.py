@@ -138,15 +138,19 @@ class _Extractor:
                 annotated = self.annotation(stmt.annotation, resolver)
                 if annotated:
                     ctx.attribute_types[stmt.target.id] = annotated
-        for stmt in ast.walk(node):
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                self.self_attribute_type(stmt, ctx, resolver)
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Assign, ast.AnnAssign)):
+                self.self_attribute_type(inner, ctx, resolver)
         self.collect_evidence(node.body, resolver, module_level=True)
-        methods = tuple((s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef))
+        methods = tuple(
+            (s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef)
+        )
         self.definitions(node.body, qualname, ctx, enclosing, resolver)
         self.classes.append(ClassFacts(qualname, bases, methods, tuple(sorted(ctx.attribute_types.items()))))
 
-    def self_attribute_type(self, stmt: ast.Assign | ast.AnnAssign, ctx: ClassContext, resolver: FunctionScope) -> None:
+    def self_attribute_type(
+        self, stmt: ast.Assign | ast.AnnAssign, ctx: ClassContext, resolver: FunctionScope
+    ) -> None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for target in targets:
             if (
@@ -310,7 +314,7 @@ class _Extractor:
                 if isinstance(node, ast.Call):
                     self.call_evidence(node, fscope)
                 elif isinstance(node, ast.Dict):
-                    for key, value in zip(node.keys, node.values):
+                    for key, value in zip(node.keys, node.values, strict=True):
                         name = string_value(key) if key is not None else None
                         if name in self.knowledge.config_keys:
                             self.config(name, value, node.lineno)
@@ -335,7 +339,7 @@ class _Extractor:
         if names and names[-1] in CONNECT_METHODS and len(names) > 1 and node.args:
             signal = fscope.resolve_qual(_strip_last(node.func))
             receiver = fscope.resolve_qual(node.args[0])
-            if signal in self.knowledge.signals and receiver:
+            if signal is not None and signal in self.knowledge.signals and receiver:
                 self.connections.append((signal, receiver))
 
     def assignment_evidence(
@@ -353,7 +357,9 @@ class _Extractor:
             elif target.attr == "session_interface":
                 callee = value.func if isinstance(value, ast.Call) else value
                 cls = fscope.resolve_qual(callee) or _value_text(callee)
-                self.evidence.append(Evidence("interface", "session_interface", (("value", cls),), target.lineno))
+                self.evidence.append(
+                    Evidence("interface", "session_interface", (("value", cls),), target.lineno)
+                )
 
     def config(self, key: str, value: ast.expr, line: int) -> None:
         self.evidence.append(Evidence("config", key, (("value", _value_text(value)),), line))
@@ -419,9 +425,7 @@ def _prepare_aliases(body: list[ast.stmt], scope: FunctionScope) -> None:
                     plain = isinstance(target, ast.Name)
                     for name in assigned_names(target):
                         assignments.setdefault(name, []).append(node.value if plain else None)
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                assignments.setdefault(node.target.id, []).append(node.value)
-            elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name):
                 assignments.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                 for name in assigned_names(node.target):

@@ -47,7 +47,9 @@ def string_value(node: ast.expr | None) -> str | None:
     return None
 
 
-def import_bindings(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> Iterator[tuple[str, str]]:
+def import_bindings(
+    node: ast.Import | ast.ImportFrom, module: str, is_package: bool
+) -> Iterator[tuple[str, str]]:
     """(bound name, qualified target) for each name an import statement binds."""
     if isinstance(node, ast.Import):
         for alias in node.names:
@@ -129,8 +131,8 @@ def build_module_scope(tree: ast.Module, module: str, is_package: bool) -> Modul
             scope.imported.pop(stmt.name, None)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            for target in targets:
-                for name in assigned_names(target):
+            for assigned in targets:
+                for name in assigned_names(assigned):
                     _bind_module_value(scope, name, stmt.value)
     return scope
 

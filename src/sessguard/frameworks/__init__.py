@@ -80,9 +80,7 @@ class Knowledge:
     @cached_property
     def call_suffixes(self) -> tuple[tuple[tuple[str, ...], str, StoreTable], ...]:
         return tuple(
-            (suffix, fw.name, table)
-            for fw in self.frameworks
-            for suffix, table in fw.call_suffixes.items()
+            (suffix, fw.name, table) for fw in self.frameworks for suffix, table in fw.call_suffixes.items()
         )
 
     @cached_property
@@ -97,6 +95,10 @@ class Knowledge:
     def request_session_frameworks(self) -> tuple[str, ...]:
         """Frameworks whose session hangs off the request, in order of preference."""
         return tuple(fw.name for fw in self.frameworks if fw.request_session_paths)
+
+    @cached_property
+    def request_params(self) -> Mapping[str, str]:
+        return {name: fw.name for fw in self.frameworks for name in fw.request_params}
 
     @cached_property
     def request_session_paths(self) -> frozenset[tuple[str, ...]]:
@@ -129,7 +131,8 @@ class Knowledge:
             name
             for fw in self.frameworks
             for name, table in fw.calls.items()
-            if table.rows and all(
+            if table.rows
+            and all(
                 any(effect.kind is EffectKind.NORETURN for effect in effects)
                 for effects in table.rows.values()
             )

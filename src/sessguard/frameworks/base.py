@@ -84,6 +84,8 @@ class LoginCall:
     # signals the library sends while logging in; a receiver may make it safe (SPEC §7)
     signals: tuple[str, ...] = ()
     privilege: bool = False  # a second factor or elevation rather than a first login
+    # classes whose instance, passed as the first argument, logs in nobody
+    anonymous: frozenset[str] = frozenset()
 
 
 class SignalTiming(enum.Enum):
@@ -138,6 +140,8 @@ class Framework:
     request_session_paths: tuple[tuple[str, ...], ...] = ()
     # request classes an annotation may name (`request: Request`)
     request_types: frozenset[str] = frozenset()
+    # parameter names that hold a request in this framework's handlers (ASGI's `scope`)
+    request_params: frozenset[str] = frozenset()
     login_calls: Mapping[str, LoginCall] = field(default_factory=dict)
     calls: Mapping[str, StoreTable] = field(default_factory=dict)
     methods: Mapping[str, StoreTable] = field(default_factory=dict)

@@ -23,7 +23,6 @@ from sessguard.frameworks.base import (
     LoginCall,
     Signal,
     SignalTiming,
-    Store,
     StoreSignal,
     StoreTable,
     always,
@@ -31,7 +30,7 @@ from sessguard.frameworks.base import (
     regen,
     regen_by_emptying,
 )
-from sessguard.model import Order
+from sessguard.model import Order, Store
 
 SIGNED_COOKIES = "signed_cookies"
 DATABASE = "server"
@@ -47,7 +46,7 @@ def engine_is_server(values: Mapping[str, str | None]) -> bool:
 
 
 _SELF_ROTATING = LoginCall("logs the user in", self_rotating=True)
-_ROTATES_THEN_WRITES = regen(Order.EITHER) + (Effect(EffectKind.WRITE),)
+_ROTATES_THEN_WRITES = (*regen(Order.EITHER), Effect(EffectKind.WRITE))
 _FLUSH = regen_by_emptying()
 _KEEPS_KEY = "empties the data but keeps the session key"
 
@@ -118,7 +117,12 @@ FRAMEWORK = Framework(
     store_signals=(
         StoreSignal("config", "SESSION_ENGINE", Store.SERVER, DATABASE, "SESSION_ENGINE", engine_is_server),
         StoreSignal(
-            "config", "SESSION_ENGINE", Store.COOKIE, SIGNED_COOKIES, "SESSION_ENGINE", engine_is_signed_cookies
+            "config",
+            "SESSION_ENGINE",
+            Store.COOKIE,
+            SIGNED_COOKIES,
+            "SESSION_ENGINE",
+            engine_is_signed_cookies,
         ),
     ),
     default_store=Store.UNKNOWN,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sessguard.frameworks.base import (
+    ANY_STORE,
     NORETURN,
     WRITE,
     Fix,
@@ -22,7 +23,6 @@ from sessguard.frameworks.base import (
     LoginCall,
     Signal,
     SignalTiming,
-    Store,
     StoreSignal,
     StoreTable,
     always,
@@ -30,7 +30,7 @@ from sessguard.frameworks.base import (
     regen,
     regen_by_emptying,
 )
-from sessguard.model import Order
+from sessguard.model import Order, Store
 
 COOKIE = "cookie"
 FLASK_SESSION = "flask-session"
@@ -44,8 +44,18 @@ USER_AUTHENTICATED = (
     "flask_security.signals.user_authenticated",
 )
 
-_FLASK_LOGIN = LoginCall("logs the user in", signals=USER_LOGGED_IN)
-_FLASK_SECURITY = LoginCall("logs the user in", signals=USER_LOGGED_IN + USER_AUTHENTICATED)
+# Flask-Login's anonymous user has no id: logging it in stores nobody (Superset does this
+# to render an embedded view), so it is not an auth event.
+_ANONYMOUS = frozenset({"flask_login.AnonymousUserMixin", "flask_login.mixins.AnonymousUserMixin"})
+_FLASK_LOGIN = LoginCall("logs the user in", signals=USER_LOGGED_IN, anonymous=_ANONYMOUS)
+_FLASK_SECURITY = LoginCall(
+    "logs the user in", signals=USER_LOGGED_IN + USER_AUTHENTICATED, anonymous=_ANONYMOUS
+)
+
+# `app.test_request_context()` builds a synthetic request with no cookie: the session in
+# it is new, so what happens inside cannot fix anything (a login to mint cookies for a
+# headless browser, as Superset's machine auth does).
+FRESH_REQUEST_CONTEXT = StoreTable({ANY_STORE: regen_by_emptying()})
 
 _KEEPS_ID = "empties the data but keeps the session id on a server-side store"
 
@@ -63,10 +73,18 @@ def _interface_is_custom(values: Mapping[str, str | None]) -> bool:
 
 FLASK_STORE_SIGNALS: tuple[StoreSignal, ...] = (
     StoreSignal("call", "flask_session.Session", Store.SERVER, FLASK_SESSION, "flask_session.Session(app)"),
-    StoreSignal("call", "flask_kvsession.KVSessionExtension", Store.SERVER, KVSESSION, "KVSessionExtension(...)"),
-    StoreSignal("call", "flaskext.kvsession.KVSessionExtension", Store.SERVER, KVSESSION, "KVSessionExtension(...)"),
-    StoreSignal("config", "SESSION_TYPE", Store.SERVER, FLASK_SESSION, "SESSION_TYPE", session_type_is_server),
-    StoreSignal("interface", "session_interface", Store.SERVER, CUSTOM, "app.session_interface", _interface_is_custom),
+    StoreSignal(
+        "call", "flask_kvsession.KVSessionExtension", Store.SERVER, KVSESSION, "KVSessionExtension(...)"
+    ),
+    StoreSignal(
+        "call", "flaskext.kvsession.KVSessionExtension", Store.SERVER, KVSESSION, "KVSessionExtension(...)"
+    ),
+    StoreSignal(
+        "config", "SESSION_TYPE", Store.SERVER, FLASK_SESSION, "SESSION_TYPE", session_type_is_server
+    ),
+    StoreSignal(
+        "interface", "session_interface", Store.SERVER, CUSTOM, "app.session_interface", _interface_is_custom
+    ),
     StoreSignal(
         "dependency",
         "flask-session",
@@ -128,8 +146,7 @@ FLASK_FIXES: Mapping[str, Fix] = {
         "or clear the session and have the interface issue a new id"
     ),
     COOKIE: Fix(
-        "call `session.clear()` before logging the user in (keep only what the app "
-        "must carry over)",
+        "call `session.clear()` before logging the user in (keep only what the app must carry over)",
         "session.clear()",
     ),
 }
@@ -153,16 +170,13 @@ FLASK_INTERFACE_REGENERATE = StoreTable(
     {
         FLASK_SESSION: regen(Order.EITHER, needs_data=True),
         FLASK_SESSION_LEGACY: false_friend(
-            "Flask-Session below 0.7 has no session_interface.regenerate(); the call "
-            "raises AttributeError"
+            "Flask-Session below 0.7 has no session_interface.regenerate(); the call raises AttributeError"
         ),
         KVSESSION: false_friend(
-            "Flask-KVSession's session interface has no regenerate(); use "
-            "session.regenerate()"
+            "Flask-KVSession's session interface has no regenerate(); use session.regenerate()"
         ),
         COOKIE: false_friend(
-            "Flask's default cookie session interface has no regenerate(); the call "
-            "raises AttributeError"
+            "Flask's default cookie session interface has no regenerate(); the call raises AttributeError"
         ),
     }
 )
@@ -199,10 +213,11 @@ FRAMEWORK = Framework(
     },
     methods=FLASK_SESSION_METHODS,
     attribute_writes=FLASK_ATTRIBUTE_WRITES,
-    call_suffixes={("session_interface", "regenerate"): FLASK_INTERFACE_REGENERATE},
-    signals={
-        name: Signal(SignalTiming.AFTER_WRITE) for name in USER_LOGGED_IN + USER_AUTHENTICATED
+    call_suffixes={
+        ("session_interface", "regenerate"): FLASK_INTERFACE_REGENERATE,
+        ("test_request_context",): FRESH_REQUEST_CONTEXT,
     },
+    signals={name: Signal(SignalTiming.AFTER_WRITE) for name in USER_LOGGED_IN + USER_AUTHENTICATED},
     store_signals=FLASK_STORE_SIGNALS,
     backend_precedence=(FLASK_SESSION_LEGACY, KVSESSION, FLASK_SESSION, CUSTOM),
     default_store=Store.COOKIE,

@@ -163,11 +163,7 @@ class IdentityVocabulary:
 
 def is_credential_call(name: str) -> bool:
     """Does a call's last name check a credential (or receive one from a provider)?"""
-    return (
-        name.startswith(CREDENTIAL_CALL_PREFIXES)
-        or name in CREDENTIAL_CALLS
-        or name in PROVIDER_CALLS
-    )
+    return name.startswith(CREDENTIAL_CALL_PREFIXES) or name in CREDENTIAL_CALLS or name in PROVIDER_CALLS
 
 
 def names_auth_step(names: Iterable[str]) -> bool:

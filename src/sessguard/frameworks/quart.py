@@ -13,14 +13,14 @@ from sessguard.frameworks.base import (
     WRITE,
     Fix,
     Framework,
-    Store,
     StoreSignal,
     StoreTable,
     always,
     false_friend,
     regen_by_emptying,
 )
-from sessguard.frameworks.flask import session_type_is_server
+from sessguard.frameworks.flask import FRESH_REQUEST_CONTEXT, session_type_is_server
+from sessguard.model import Store
 
 COOKIE = "cookie"
 QUART_SESSION = "quart-session"
@@ -46,17 +46,21 @@ FRAMEWORK = Framework(
         "permanent": always(false_friend("only changes the cookie's lifetime")),
         "modified": always(false_friend("only marks the session to be saved")),
     },
+    call_suffixes={("test_request_context",): FRESH_REQUEST_CONTEXT},
     store_signals=(
-        StoreSignal("call", "quart_session.Session", Store.SERVER, QUART_SESSION, "quart_session.Session(app)"),
-        StoreSignal("config", "SESSION_TYPE", Store.SERVER, QUART_SESSION, "SESSION_TYPE", session_type_is_server),
+        StoreSignal(
+            "call", "quart_session.Session", Store.SERVER, QUART_SESSION, "quart_session.Session(app)"
+        ),
+        StoreSignal(
+            "config", "SESSION_TYPE", Store.SERVER, QUART_SESSION, "SESSION_TYPE", session_type_is_server
+        ),
         StoreSignal("dependency", "quart-session", Store.SERVER, QUART_SESSION, "quart-session"),
     ),
     default_store=Store.COOKIE,
     default_backend=COOKIE,
     fixes={
         COOKIE: Fix(
-            "call `session.clear()` before logging the user in (keep only what the app "
-            "must carry over)",
+            "call `session.clear()` before logging the user in (keep only what the app must carry over)",
             "session.clear()",
         ),
         QUART_SESSION: Fix(

@@ -15,13 +15,13 @@ from sessguard.frameworks.base import (
     WRITE,
     Fix,
     Framework,
-    Store,
     StoreSignal,
     StoreTable,
     always,
     false_friend,
     regen_by_emptying,
 )
+from sessguard.model import Store
 
 COOKIE = "cookie"
 STARLETTE_SESSION = "starlette-session"
@@ -30,9 +30,7 @@ STARLETTE_SESSION_COOKIE = "starlette-session-cookie"
 
 def has_server_backend(values: Mapping[str, str | None]) -> bool:
     backend = values.get("backend_type") or ""
-    return bool(values.get("custom_session_backend")) or (
-        bool(backend) and not backend.endswith("cookie")
-    )
+    return bool(values.get("custom_session_backend")) or (bool(backend) and not backend.endswith("cookie"))
 
 
 def has_cookie_backend(values: Mapping[str, str | None]) -> bool:
@@ -44,6 +42,7 @@ FRAMEWORK = Framework(
     title="Starlette/FastAPI",
     packages=frozenset({"starlette", "fastapi", "starlette_session"}),
     request_session_paths=(("session",), ("[session]",)),
+    request_params=frozenset({"scope", "websocket"}),
     request_types=frozenset(
         {
             "starlette.requests.Request",
@@ -61,9 +60,10 @@ FRAMEWORK = Framework(
             {
                 COOKIE: regen_by_emptying(),
                 STARLETTE_SESSION_COOKIE: regen_by_emptying(),
-                "*": false_friend(
-                    "empties the data but keeps the key the cookie carries", empties=True
-                ),
+                # no middleware in view: Starlette's own (a cookie) is by far the usual one,
+                # and a server backend must be configured in code that would show it
+                Store.UNKNOWN.value: regen_by_emptying(),
+                "*": false_friend("empties the data but keeps the key the cookie carries", empties=True),
             }
         ),
         "pop": always(false_friend("removes one key; the session keeps its key")),
@@ -73,7 +73,11 @@ FRAMEWORK = Framework(
     },
     store_signals=(
         StoreSignal(
-            "middleware", "starlette.middleware.sessions.SessionMiddleware", Store.COOKIE, COOKIE, "SessionMiddleware"
+            "middleware",
+            "starlette.middleware.sessions.SessionMiddleware",
+            Store.COOKIE,
+            COOKIE,
+            "SessionMiddleware",
         ),
         StoreSignal(
             "middleware",

@@ -4,7 +4,8 @@ that Tornado projects are recognised and reported as such, never guessed at."""
 
 from __future__ import annotations
 
-from sessguard.frameworks.base import Framework, Store
+from sessguard.frameworks.base import Framework
+from sessguard.model import Store
 
 FRAMEWORK = Framework(
     name="tornado",

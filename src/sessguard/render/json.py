@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from sessguard.model import FileError, Finding, Report
-from sessguard.render import RenderOptions
+from sessguard.render import PLAIN, RenderOptions
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def error_dict(error: FileError) -> dict[str, Any]:
     return entry
 
 
-def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     document = {
         "tool": {"name": "sessguard", "version": report.version},
         "findings": [finding_dict(f) for f in report.findings],

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 from sessguard.model import RULE_ID, FileError, Finding, Level, Report
-from sessguard.render import RenderOptions
+from sessguard.render import PLAIN, RenderOptions
 
 MAX_SNIPPET = 160
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -50,7 +50,7 @@ def _finding(finding: Finding, style: _Style) -> list[str]:
             lines.append(f"      {inert(step.path)}:{step.line} {inert(step.note)}")
     fix = finding.message.rfind("Fix: ")
     if fix >= 0:
-        lines.append(f"    fix: {inert(finding.message[fix + 5:])}")
+        lines.append(f"    fix: {inert(finding.message[fix + 5 :])}")
     return lines
 
 
@@ -68,18 +68,23 @@ def summary_line(report: Report) -> str:
     total = len(report.findings)
     parts = [f"{report.stats.files_analyzed} file{'s' if report.stats.files_analyzed != 1 else ''} scanned"]
     if total:
-        by = ", ".join(f"{counts[level]} {level.label}" for level in (Level.HIGH, Level.MEDIUM, Level.LOW) if counts[level])
+        by = ", ".join(
+            f"{counts[level]} {level.label}"
+            for level in (Level.HIGH, Level.MEDIUM, Level.LOW)
+            if counts[level]
+        )
         parts.append(f"{total} finding{'s' if total != 1 else ''} ({by})")
     else:
         parts.append("no findings")
     if report.errors:
         kinds = Counter(e.kind for e in report.errors)
         detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        parts.append(f"{len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be analysed ({detail})")
+        plural = "s" if len(report.errors) != 1 else ""
+        parts.append(f"{len(report.errors)} file{plural} could not be analysed ({detail})")
     return "; ".join(parts) + "."
 
 
-def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
     style = _Style(options.color)
     out: list[str] = []
     for finding in report.findings:

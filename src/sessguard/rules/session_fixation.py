@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sessguard.analysis.effects import FalseFriend
 from sessguard.analysis.paths import Exposure
@@ -32,7 +32,9 @@ class _Group:
     folded: tuple[Exposure, ...]
 
 
-def report(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, roots: Iterable[str]) -> list[Finding]:
+def report(
+    project: Project, stores: Mapping[str, StoreInfo], solver: Solver, roots: Iterable[str]
+) -> list[Finding]:
     findings: list[Finding] = []
     for root in roots:
         summary = solver.summary(root, NO_CONTEXT, False)
@@ -190,8 +192,9 @@ def _friend_sentences(friends: Iterable[FalseFriend]) -> str:
     for friend in sorted(friends, key=lambda f: (f.site.path, f.site.line, f.site.text)):
         via = ""
         if friend.via:
-            via = " in " + " → ".join(f"`{site.text}` (line {site.line})" for site in friend.via)
-            via = f", reached through{via}"
+            via = ", reached through " + " → ".join(
+                f"`{site.text}` (line {site.line})" for site in friend.via
+            )
         sentences.append(
             f"`{friend.site.text}` ({friend.site.path}:{friend.site.line}{via}) does not "
             f"regenerate the session: it {friend.reason}."
@@ -235,12 +238,16 @@ def _trace(
                 text = f"`{friend.site.text}` does not regenerate the session: it {friend.reason}"
                 if friend.via:
                     text = f"through `{friend.via[0].text}`, " + text
-                level.append((anchor, TraceStep(friend.site.path, friend.site.line, friend.site.span.column, text)))
+                level.append(
+                    (anchor, TraceStep(friend.site.path, friend.site.line, friend.site.span.column, text))
+                )
         if index < len(exposure.hops) - 1:
             step = TraceStep(path, hop.site.line, hop.site.span.column, f"calls `{hop.site.text}`")
         else:
             event = exposure.event.site
-            step = TraceStep(event.path, event.line, event.span.column, f"`{event.text}` {exposure.event.what}")
+            step = TraceStep(
+                event.path, event.line, event.span.column, f"`{event.text}` {exposure.event.what}"
+            )
         level.append((hop.site.line, step))
         steps += [step for _, step in sorted(level, key=lambda item: (item[0], item[1].line))]
     for other in (*group.exposures[1:], *group.folded):
@@ -258,11 +265,11 @@ def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
     seen: dict[str, int] = {}
     result = []
     for finding in sorted(findings, key=lambda f: (f.path, f.span.line, f.span.column)):
-        basis = "\0".join((finding.rule_id, finding.path, finding.function, " ".join(finding.snippet.split())))
+        basis = "\0".join(
+            (finding.rule_id, finding.path, finding.function, " ".join(finding.snippet.split()))
+        )
         count = seen.get(basis, 0)
         seen[basis] = count + 1
         digest = hashlib.sha256(f"{basis}\0{count}".encode()).hexdigest()[:32]
-        result.append(
-            Finding(**{**finding.__dict__, "fingerprint": digest})  # type: ignore[arg-type]
-        )
+        result.append(replace(finding, fingerprint=digest))
     return result

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import os
+import textwrap
+from collections.abc import Callable
+
+import pytest
+
+from sessguard.model import Report
+from sessguard.pipeline import scan
+
+Project = Callable[..., Report]
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """Write a small project into a temporary directory and scan it from there."""
+    monkeypatch.chdir(tmp_path)
+
+    def build(files: dict[str, str] | None = None, **named: str) -> Report:
+        write_tree(tmp_path, {**(files or {}), **{k.replace("__", "/") + ".py": v for k, v in named.items()}})
+        return scan(["."])
+
+    return build
+
+
+@pytest.fixture
+def lines() -> Callable[[Report], list[tuple[str, int]]]:
+    def found(report: Report) -> list[tuple[str, int]]:
+        return [(f.path, f.span.line) for f in report.findings]
+
+    return found
+
+
+__all__ = ["os", "write_tree"]

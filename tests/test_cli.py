@@ -1,0 +1,133 @@
+"""The command line: exit statuses, output files, errors, help (SPEC §9)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sessguard import __version__
+from sessguard.cli import main
+
+VULNERABLE = "from flask_login import login_user\n\ndef login(user):\n    login_user(user)\n"
+SAFE = "from flask import session\n\ndef prefs(theme):\n    session['theme'] = theme\n"
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sessguard", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_clean_scan_exits_0(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(SAFE)
+    assert main(["scan"]) == 0
+    assert "no findings" in capsys.readouterr().out
+
+
+def test_findings_exit_1(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    assert main(["scan", "app.py"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("app.py:4:5: low python-session-fixation `login_user(user)` logs the user in")
+
+
+def test_usage_errors_exit_2(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["scan", "--format", "xml"])
+    assert raised.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as raised:
+        main(["scan", "--fail-on", "severe"])
+    assert raised.value.code == 2
+
+
+def test_incomplete_scan_without_findings_exits_3(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(SAFE)
+    (tree / "broken.py").write_text("def f(:\n")
+    assert main(["scan"]) == 3
+    out = capsys.readouterr().out
+    assert "broken.py:1:7: error[syntax] invalid syntax" in out
+    assert "1 file could not be analysed (1 syntax)" in out
+
+
+def test_findings_win_over_incompleteness(tree: Path) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    (tree / "broken.py").write_text("def f(:\n")
+    assert main(["scan"]) == 1
+
+
+def test_fail_on_and_exit_zero(tree: Path) -> None:
+    (tree / "app.py").write_text(VULNERABLE)  # a cookie store: low severity
+    assert main(["scan", "--fail-on", "high"]) == 0
+    assert main(["scan", "--fail-on", "low"]) == 1
+    assert main(["scan", "--exit-zero"]) == 0
+
+
+def test_min_severity_hides_findings(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    assert main(["scan", "--min-severity", "medium", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_output_file(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    assert main(["scan", "--format", "json", "--output", "report.json"]) == 1
+    assert capsys.readouterr().out == ""
+    assert json.loads((tree / "report.json").read_text())["findings"][0]["line"] == 4
+
+
+def test_unwritable_output_is_a_usage_error(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(SAFE)
+    assert main(["scan", "--output", str(tree / "missing" / "r.json")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_missing_path_is_reported_not_crashed(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "nope"]) == 3
+    assert "nope: error[not-found]" in capsys.readouterr().out
+
+
+def test_version_and_help() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"sessguard {__version__}"
+    result = run("scan", "--help")
+    assert result.returncode == 0
+    assert "examples:" in result.stdout and "--format" in result.stdout
+    result = run()
+    assert result.returncode == 2
+
+
+def test_python_dash_m_from_a_hostile_tree(tmp_path: Path) -> None:
+    """A scanned tree's look-alike modules are never imported (nor executed)."""
+    marker = tmp_path / "imported"
+    for name in ("ast", "re", "json", "argparse", "typing"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'w').write('{name}')\n")
+    (tmp_path / "app.py").write_text(VULNERABLE)
+    result = run("scan", ".", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert not marker.exists()
+    assert json.loads(result.stdout)["findings"][0]["path"] == "app.py"
+
+
+def test_no_traceback_on_internal_errors(
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tree / "app.py").write_text(SAFE)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("sessguard.pipeline.scan", explode)
+    assert main(["scan"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom" in err and "Traceback" not in err

@@ -1,0 +1,51 @@
+"""Reading files as CPython would, with every failure as a per-file error."""
+
+from __future__ import annotations
+
+from sessguard.model import FileError
+from sessguard.source import Source, parse
+
+
+def test_utf8_bom_and_columns_count_characters() -> None:
+    source = parse("\ufeffx = 'é'; y = 1\n".encode(), "a.py")
+    assert isinstance(source, Source)
+    assert source.column(1, len("x = 'é'; ".encode())) == len("x = 'é'; ") + 1
+
+
+def test_encoding_cookie_is_honoured() -> None:
+    source = parse("# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n".encode("latin-1"), "a.py")
+    assert isinstance(source, Source)
+    assert "café" in source.text
+
+
+def test_unknown_codec_is_an_encoding_error() -> None:
+    error = parse(b"# -*- coding: klingon -*-\nx = 1\n", "a.py")
+    assert isinstance(error, FileError) and error.kind == "encoding"
+
+
+def test_invalid_utf8_is_an_encoding_error_with_position() -> None:
+    error = parse(b"x = 1\ny = '\xff'\n", "a.py")
+    assert isinstance(error, FileError)
+    assert (error.kind, error.line, error.column) == ("encoding", 2, 6)
+
+
+def test_nul_byte_is_a_syntax_error() -> None:
+    error = parse(b"x = 1\n\x00\n", "a.py")
+    assert isinstance(error, FileError) and (error.kind, error.line) == ("syntax", 2)
+
+
+def test_python2_is_a_syntax_error_with_position() -> None:
+    error = parse(b'print "hello"\n', "a.py")
+    assert isinstance(error, FileError) and (error.kind, error.line) == ("syntax", 1)
+
+
+def test_line_numbers_with_crlf_and_lone_cr() -> None:
+    source = parse(b"a = 1\r\nb = 2\rc = 3\n", "a.py")
+    assert isinstance(source, Source)
+    assert source.line(3) == "c = 3"
+    assert source.tree.body[2].lineno == 3
+
+
+def test_deep_nesting_is_contained() -> None:
+    error = parse(b"x = " + b"(" * 200_000 + b")" * 200_000 + b"\n", "a.py")
+    assert isinstance(error, FileError) and error.kind in ("too-deep", "syntax")
