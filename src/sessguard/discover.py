@@ -48,6 +48,7 @@ class SourceFile:
     display: str
     module: str
     is_package: bool
+    root: Path | None = None  # the scanned directory the file was found under
 
 
 @dataclass
@@ -109,23 +110,48 @@ def discover(paths: Sequence[str], excluded_dirs: Iterable[str] = DEFAULT_EXCLUD
             continue
         if stat.S_ISDIR(info.st_mode):
             for path in _walk(root, excluded, result):
-                _add(path, cwd, namer, result, seen)
+                _add(path, cwd, namer, result, seen, root)
         elif stat.S_ISREG(info.st_mode):
-            _add(root, cwd, namer, result, seen)
+            _add(root, cwd, namer, result, seen, None)
         else:
             result.errors.append(FileError(display, "not-regular", "not a regular file"))
         result.dependency_files.extend(_ancestor_dependency_files(root))
-    result.files.sort(key=lambda f: f.display)
+    result.files = _unique_modules(sorted(result.files, key=lambda f: f.display))
     return result
 
 
-def _add(path: Path, cwd: Path, namer: _ModuleNamer, result: Discovery, seen: set[Path]) -> None:
+def _add(
+    path: Path, cwd: Path, namer: _ModuleNamer, result: Discovery, seen: set[Path], root: Path | None
+) -> None:
     absolute = Path(os.path.abspath(path))
     if absolute in seen:
         return
     seen.add(absolute)
     module, is_package = namer.name(absolute)
-    result.files.append(SourceFile(absolute, display_path(absolute, cwd), module, is_package))
+    scanned = Path(os.path.abspath(root)) if root is not None else None
+    result.files.append(SourceFile(absolute, display_path(absolute, cwd), module, is_package, scanned))
+
+
+def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
+    """Files that would share a module name (every web2py app has `controllers/default.py`,
+    test folders repeat `conftest`) are named by their path under the scanned directory
+    instead, as namespace packages would be, so that no file's functions hide another's."""
+    count: dict[str, int] = {}
+    for file in files:
+        count[file.module] = count.get(file.module, 0) + 1
+    renamed = []
+    for file in files:
+        if count[file.module] > 1:
+            base = file.root if file.root is not None else file.path.parent
+            try:
+                parts = list(file.path.relative_to(base.parent).with_suffix("").parts)
+            except ValueError:
+                parts = list(file.path.with_suffix("").parts[-3:])
+            if file.is_package:
+                parts = parts[:-1]
+            file = SourceFile(file.path, file.display, ".".join(parts), file.is_package, file.root)
+        renamed.append(file)
+    return renamed
 
 
 def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[Path]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from sessguard.analysis.project import Context, Project
 from sessguard.analysis.stores import StoreInfo
 from sessguard.extract.facts import Event, EventKind, FunctionFacts, Key, ModuleFacts
-from sessguard.frameworks import Knowledge
+from sessguard.frameworks import KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Effect, EffectKind, LoginCall, StoreTable
 from sessguard.frameworks.identity import FLAG_KEYS, IdentityVocabulary, key_words
 from sessguard.model import Order, Span
@@ -48,6 +49,8 @@ class AuthEvent:
     function: str
     login_call: bool
     privilege: bool = False
+    # the login delegates to an identity policy the project does not show
+    uncertain_policy: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,22 @@ class EffectResolver:
     protected_signals: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None
 
+    def __post_init__(self) -> None:
+        evidence = [e for m in self.project.modules.values() for e in m.evidence]
+        self._evidence_calls = frozenset(e.name for e in evidence if e.kind in ("call", "middleware"))
+        # settings switched off, and the application each applies to (None: everywhere)
+        self._settings_off: dict[str, set[str | None]] = {}
+        for module in self.project.modules.values():
+            for e in module.evidence:
+                if e.kind == "config" and dict(e.values).get("value") in ("False", "0"):
+                    self._settings_off.setdefault(e.name, set()).add(_application(module))
+
+    def _switched_off(self, setting: str | None, module: ModuleFacts) -> bool:
+        if setting is None or setting not in self._settings_off:
+            return False
+        units = self._settings_off[setting]
+        return None in units or _application(module) in units
+
     def function_effects(self, function: FunctionFacts, context: Context) -> list[tuple[Prim, ...]]:
         module = self.project.function_module[function.qualname]
         effects: list[tuple[Prim, ...]] = []
@@ -138,11 +157,18 @@ class EffectResolver:
         if event.kind is EventKind.SESSION_DEL:
             return (Friend(FalseFriend(site, "deleting a key keeps the session id")),)
         if event.kind is EventKind.SESSION_ATTR:
-            if fw.attribute_style:
-                return self.write(event, framework, function, site)
             table = fw.attribute_writes.get(event.op)
-            return self.table_effects(table, framework, site) if table else ()
-        table = fw.methods.get(event.op)
+            if table is not None:
+                return self.table_effects(table, framework, site)
+            return self.write(event, framework, function, site) if fw.attribute_style else ()
+        table = next(
+            (
+                fw.methods[row]
+                for row in (f"{event.op}({k}={v})" for k, v in event.literals)
+                if row in fw.methods
+            ),
+            fw.methods.get(event.op),
+        )
         if table is None:
             return ()
         prims = self.table_effects(table, framework, site)
@@ -180,9 +206,17 @@ class EffectResolver:
         return (CallOf(callee, callee_context, site, event.maybe),)
 
     def login(self, spec: LoginCall, framework: str, function: FunctionFacts, site: Site) -> tuple[Prim, ...]:
-        if spec.self_rotating or set(spec.signals) & self.protected_signals:
+        module = self.project.function_module[function.qualname]
+        rotates = spec.self_rotating and not self._switched_off(spec.rotation_setting, module)
+        if rotates or set(spec.signals) & self.protected_signals:
             return (Regen(Order.EITHER, site), WRITE)
-        event = AuthEvent(framework, site, spec.what, function.qualname, True, spec.privilege)
+        uncertain = False
+        if spec.policies:
+            shown = [writes for policy, writes in spec.policies.items() if policy in self._evidence_calls]
+            if shown and not any(shown):
+                return ()  # a token or ticket policy: the login mints a new credential
+            uncertain = not shown
+        event = AuthEvent(framework, site, spec.what, function.qualname, True, spec.privilege, uncertain)
         return (Auth(event), WRITE)
 
     def write(self, event: Event, framework: str, function: FunctionFacts, site: Site) -> tuple[Prim, ...]:
@@ -209,6 +243,19 @@ class EffectResolver:
         store = self.stores[framework]
         prims = (_prim(effect, site) for effect in table.effects(store.backend, store.store))
         return tuple(p for p in prims if p is not None)
+
+
+def _application(module: ModuleFacts) -> str | None:
+    """The application a module belongs to, where a framework runs several side by side
+    (each web2py application has its own models); None for ordinary projects."""
+    if module.environment is None:
+        return None
+    environment = KNOWLEDGE.by_name[module.environment].environment
+    dirs = environment.dirs if environment else frozenset()
+    for parent in PurePosixPath(module.path).parents:
+        if parent.name in dirs:
+            return parent.parent.as_posix()
+    return None
 
 
 def _prim(effect: Effect, site: Site) -> Prim | None:

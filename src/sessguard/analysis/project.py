@@ -64,6 +64,8 @@ class Project:
         found: set[str] = set()
         for facts in self.modules.values():
             found |= self.knowledge.frameworks_of_packages(facts.packages)
+            if facts.environment:
+                found.add(facts.environment)
         for dist in self.dependencies:
             found |= self.knowledge.frameworks_of_packages([dist.replace("-", "_")])
         return frozenset(found)
@@ -168,20 +170,52 @@ class Project:
         the project's own function or class, or a library name. The knowledge tables are
         consulted with it first, so a framework's own source (Django scanned as a project)
         keeps the documented meaning of its login and regeneration calls."""
+        if event.method_of is not None and event.method is not None:
+            cls = self.resolve_symbol(event.method_of)
+            if cls is not None and cls in self.classes:
+                return None  # a project method: `callee()` resolves it
+            library = self._follow(event.method_of)
+            return f"{library}.{event.method}" if library else None
         if event.target is None:
             return None
         resolved = self.resolve_symbol(event.target)
         if resolved is not None:
             return None if resolved.endswith("#instance") else resolved
-        target = event.target
+        return self._follow(event.target)
+
+    def _follow(self, target: str) -> str | None:
+        """A name through project re-exports to a library name (a library instance's
+        method is named after its class: `auth.login_user` -> `gluon.tools.Auth.login_user`)."""
         for _ in range(MAX_HOPS):
             module, name, rest = self._split(target)
             if module is None or not name:
                 return target
-            imports = dict(self.modules[module].imports)
+            facts = self.modules[module]
+            imports = dict(facts.imports)
+            instances = dict(facts.instances)
+            if name in imports:
+                target = ".".join([imports[name], *rest])
+            elif name in instances:
+                target = ".".join([instances[name], *rest])
+            else:
+                return None
+        return None
+
+    def session_global(self, symbol: str) -> str | None:
+        """The framework of a project module's session global that `symbol` names."""
+        target = symbol
+        for _ in range(MAX_HOPS):
+            module, name, rest = self._split(target)
+            if module is None or not name or rest:
+                return None
+            facts = self.modules[module]
+            globals_ = dict(facts.session_globals)
+            if name in globals_:
+                return globals_[name]
+            imports = dict(facts.imports)
             if name not in imports:
                 return None
-            target = ".".join([imports[name], *rest])
+            target = imports[name]
         return None
 
     def constant(self, symbol: str) -> str | None:
@@ -226,6 +260,8 @@ class Project:
             return ref.framework or self.default_request_framework(module)
         if ref.kind is RefKind.REQUEST:
             return None
+        if ref.kind is RefKind.SYMBOL:
+            return self.session_global(ref.symbol) if ref.symbol else None
         for binding in context:
             if binding.param != ref.param:
                 continue
@@ -244,6 +280,9 @@ class Project:
             if ref.path:
                 return None
             return RefKind.REQUEST, ref.framework or self.default_request_framework(module)
+        if ref.kind is RefKind.SYMBOL:
+            framework = self.session_global(ref.symbol) if ref.symbol else None
+            return (RefKind.SESSION, framework) if framework else None
         for binding in context:
             if binding.param != ref.param:
                 continue

@@ -20,7 +20,7 @@ from sessguard.source import Source
 
 MAX_TEXT = 80
 WRITE_METHODS_WITH_KEY = frozenset({"setdefault", "aset", "asetdefault"})
-WRITE_METHODS_WITH_MAPPING = frozenset({"update", "aupdate"})
+WRITE_METHODS_WITH_MAPPING = frozenset({"update", "aupdate", "set_session"})
 
 
 @dataclass
@@ -116,9 +116,13 @@ class FunctionScope:
             return self.ref_of(node.value)
         if isinstance(node, ast.Name):
             return self._name_ref(node.id)
+        if isinstance(node, ast.Call):
+            return self._call_ref(node)
         qual = self.resolve_qual(node)
-        if qual is not None and qual in self.knowledge.global_sessions:
-            return Ref(RefKind.SESSION, self.knowledge.global_sessions[qual], text=qual)
+        if qual is not None:
+            known = self._qualified_ref(qual, qual)
+            if known is not None:
+                return known
         if isinstance(node, ast.Attribute):
             if (
                 isinstance(node.value, ast.Name)
@@ -133,13 +137,41 @@ class FunctionScope:
                 return self._extend(self.ref_of(node.value), f"[{key}]")
         return None
 
+    def _qualified_ref(self, qual: str, text: str) -> Ref | None:
+        """A module-level session or request, by its qualified name."""
+        if qual in self.knowledge.global_sessions:
+            return Ref(RefKind.SESSION, self.knowledge.global_sessions[qual], text=text)
+        if qual in self.knowledge.global_requests:
+            return Ref(RefKind.REQUEST, self.knowledge.global_requests[qual], text=text)
+        return None
+
+    def _call_ref(self, node: ast.Call) -> Ref | None:
+        """`get_session(request)` returns a session; `environ.get("beaker.session")` too."""
+        qual = self.resolve_qual(node.func)
+        if qual is not None and qual in self.knowledge.session_factories:
+            return Ref(RefKind.SESSION, self.knowledge.session_factories[qual], text=qual)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
+            key = string_value(node.args[0])
+            if key is not None:
+                return self._extend(self.ref_of(func.value), f"[{key}]")
+        return None
+
+    def symbol_ref(self, node: ast.expr) -> Ref | None:
+        """An imported name that may be a session global of another project module."""
+        names = dotted(node)
+        if not names or self._lookup(names[0]) is not None or names[0] not in self.module.imported:
+            return None
+        qual = self.resolve_qual(node)
+        return Ref(RefKind.SYMBOL, text=".".join(names), symbol=qual) if qual else None
+
     def _name_ref(self, name: str) -> Ref | None:
         found = self._lookup(name)
         if found is None:
+            if name in self.module.session_globals:
+                return Ref(RefKind.SESSION, self.module.session_globals[name], text=name)
             qual = self.resolve_name(name)
-            if qual is not None and qual in self.knowledge.global_sessions:
-                return Ref(RefKind.SESSION, self.knowledge.global_sessions[qual], text=name)
-            return None
+            return self._qualified_ref(qual, name) if qual is not None else None
         scope, name = found
         if name in scope.aliases:
             return scope.aliases[name]
@@ -160,7 +192,7 @@ class FunctionScope:
         return Ref(RefKind.PARAM, param=name, text=name)
 
     def _extend(self, base: Ref | None, step: str) -> Ref | None:
-        if base is None or base.kind is RefKind.SESSION:
+        if base is None or base.kind in (RefKind.SESSION, RefKind.SYMBOL):
             return None
         path = (*base.path, step)
         text = f"{base.text}{step}" if step.startswith("[") else f"{base.text}.{step}"
@@ -170,7 +202,9 @@ class FunctionScope:
         if base.kind is RefKind.PARAM:
             return Ref(RefKind.PARAM, param=base.param, path=path, text=text)
         if path in known:
-            return Ref(RefKind.SESSION, base.framework, param=base.param, path=path, text=text)
+            owners = self.knowledge.session_path_owners.get(path, ())
+            framework = owners[0] if len(owners) == 1 else base.framework
+            return Ref(RefKind.SESSION, framework, param=base.param, path=path, text=text)
         return Ref(RefKind.REQUEST, base.framework, param=base.param, path=path, text=text)
 
     # -- values ------------------------------------------------------------------------
@@ -303,15 +337,26 @@ class EventCollector:
         for keyword in node.keywords:
             self.expr(keyword.value, maybe)
 
-        on_session = receiver is not None and receiver.kind is not RefKind.REQUEST
-        if (
-            on_session
-            and isinstance(func, ast.Attribute)
-            and func.attr in self.scope.knowledge.session_methods
-        ):
-            assert receiver is not None
-            self.session_call(node, func.attr, receiver, maybe)
-            return
+        knowledge = self.scope.knowledge
+        if isinstance(func, ast.Attribute) and receiver is not None:
+            if (
+                receiver.kind is RefKind.REQUEST
+                and not receiver.path
+                and func.attr in knowledge.request_methods
+            ):
+                session = Ref(
+                    RefKind.SESSION, receiver.framework, receiver.param, ("session",), receiver.text
+                )
+                self.session_call(node, func.attr, session, maybe)
+                return
+            if receiver.kind is not RefKind.REQUEST and func.attr in knowledge.session_methods:
+                self.session_call(node, func.attr, receiver, maybe)
+                return
+        elif isinstance(func, ast.Attribute) and func.attr in knowledge.session_methods:
+            symbol = self.scope.symbol_ref(func.value)
+            if symbol is not None:
+                # an imported object: a session if it names one, else maybe a project method
+                self.session_call(node, func.attr, symbol, maybe)
         self.plain_call(node, maybe)
 
     def session_call(self, node: ast.Call, method: str, ref: Ref, maybe: bool) -> None:
@@ -330,8 +375,20 @@ class EventCollector:
                     keys.append(Key(literal=keyword.arg))
                     values.append(keyword.value)
         provider = any(self.scope.from_provider(v) for v in values)
+        literals = tuple(
+            (kw.arg, repr(kw.value.value))
+            for kw in node.keywords
+            if kw.arg is not None and isinstance(kw.value, ast.Constant)
+        )
         self.emit(
-            EventKind.SESSION_CALL, node, maybe, ref=ref, op=method, keys=tuple(keys), provider_value=provider
+            EventKind.SESSION_CALL,
+            node,
+            maybe,
+            ref=ref,
+            op=method,
+            keys=tuple(keys),
+            provider_value=provider,
+            literals=literals,
         )
 
     def mapping_items(self, node: ast.expr) -> list[tuple[Key, ast.expr | None]]:
@@ -402,13 +459,13 @@ class EventCollector:
         for position, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
                 break
-            ref = self.scope.ref_of(arg)
+            ref = self.scope.ref_of(arg) or self.scope.symbol_ref(arg)
             if ref is not None:
                 yield Arg(ref, position=position)
         for keyword in node.keywords:
             if keyword.arg is None:
                 continue
-            ref = self.scope.ref_of(keyword.value)
+            ref = self.scope.ref_of(keyword.value) or self.scope.symbol_ref(keyword.value)
             if ref is not None:
                 yield Arg(ref, keyword=keyword.arg)
 
@@ -421,7 +478,7 @@ class EventCollector:
                 self.store(elt.value if isinstance(elt, ast.Starred) else elt, None, maybe)
             return
         if isinstance(target, ast.Subscript):
-            ref = self.scope.ref_of(target.value)
+            ref = self.scope.ref_of(target.value) or self.scope.symbol_ref(target.value)
             if ref is None:
                 self.expr(target.value, maybe)
             self.expr(target.slice, maybe)
@@ -436,7 +493,7 @@ class EventCollector:
                     provider_value=self.scope.from_provider(value),
                 )
         elif isinstance(target, ast.Attribute):
-            ref = self.scope.ref_of(target.value)
+            ref = self.scope.ref_of(target.value) or self.scope.symbol_ref(target.value)
             if ref is None:
                 self.expr(target.value, maybe)
             elif ref.kind is not RefKind.REQUEST:

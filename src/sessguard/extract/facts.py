@@ -20,6 +20,7 @@ class RefKind(enum.Enum):
     SESSION = "session"  # the current request's session
     REQUEST = "request"  # a request (or something on the way from it to its session)
     PARAM = "param"  # a parameter (or a path from it): its meaning depends on the caller
+    SYMBOL = "symbol"  # an imported name: a session if it names a project's session global
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Ref:
     param: str | None = None
     path: tuple[str, ...] = ()
     text: str = ""
+    symbol: str | None = None  # for SYMBOL: the qualified name it was imported as
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Event:
     op: str = ""  # method name, "__setitem__", attribute name
     keys: tuple[Key, ...] = ()
     provider_value: bool = False  # the value written comes from an identity provider
+    # literal keyword arguments of a session call: `renew(clear_session=True)`
+    literals: tuple[tuple[str, str], ...] = ()
 
 
 class NodeKind(enum.Enum):
@@ -180,3 +184,7 @@ class ModuleFacts:
     # signal connections made by calls: (signal qualname, function qualname)
     connections: tuple[tuple[str, str], ...]
     lines: tuple[tuple[int, str], ...]  # source lines that events are reported on
+    # module-level names bound to a session object (web.py's `session = web.session.Session(...)`)
+    session_globals: tuple[tuple[str, str], ...] = ()
+    # the framework whose file environment the module runs in (web2py controllers)
+    environment: str | None = None

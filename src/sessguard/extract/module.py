@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from sessguard.extract.cfg import GraphBuilder
 from sessguard.extract.exprs import ClassContext, FunctionScope, credential_check
@@ -18,6 +19,7 @@ from sessguard.extract.facts import (
     ModuleFacts,
     Param,
     Ref,
+    RefKind,
 )
 from sessguard.extract.names import (
     ModuleScope,
@@ -29,6 +31,7 @@ from sessguard.extract.names import (
     string_value,
 )
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
+from sessguard.frameworks.base import Environment
 from sessguard.model import Span
 from sessguard.source import Source
 
@@ -41,9 +44,15 @@ def extract_module(
     source: Source, module: str, is_package: bool, knowledge: Knowledge = KNOWLEDGE
 ) -> ModuleFacts:
     tree = source.tree
-    scope = build_module_scope(tree, module, is_package)
+    environment = _environment(source.path, knowledge)
+    names, instances = (
+        (dict(environment[1].names), dict(environment[1].instances)) if environment else ({}, {})
+    )
+    scope = build_module_scope(tree, module, is_package, names, instances)
     packages = _imported_packages(tree)
     frameworks = knowledge.frameworks_of_packages(packages)
+    if environment:
+        frameworks |= {environment[0]}
     extractor = _Extractor(source, scope, frameworks, knowledge)
     extractor.module_body(tree)
     lines = sorted({(e.stmt.line, source.line(e.stmt.line)) for f in extractor.functions for e in f.events})
@@ -62,7 +71,18 @@ def extract_module(
         evidence=tuple(extractor.evidence),
         connections=tuple(extractor.connections),
         lines=tuple(lines),
+        session_globals=tuple(sorted(scope.session_globals.items())),
+        environment=environment[0] if environment else None,
     )
+
+
+def _environment(path: str, knowledge: Knowledge) -> tuple[str, Environment] | None:
+    """The framework environment a file runs in, by the directory it sits in."""
+    parents = set(PurePosixPath(path).parts[:-1])
+    for name, environment in knowledge.environments:
+        if parents & environment.dirs:
+            return name, environment
+    return None
 
 
 def _imported_packages(tree: ast.Module) -> frozenset[str]:
@@ -102,6 +122,7 @@ class _Extractor:
             frameworks=self.frameworks,
             knowledge=self.knowledge,
         )
+        _module_session_globals(tree.body, module_scope)
         self.collect_evidence(tree.body, module_scope, module_level=True)
         self.add_function(
             name="<module>",
@@ -326,11 +347,11 @@ class _Extractor:
     def call_evidence(self, node: ast.Call, fscope: FunctionScope) -> None:
         callee = fscope.resolve_qual(node.func)
         kwargs = tuple((kw.arg, _value_text(kw.value)) for kw in node.keywords if kw.arg)
-        if callee and callee in self.knowledge.store_signal_names:
+        if callee and callee in self.knowledge.evidence_names:
             self.evidence.append(Evidence("call", callee, kwargs, node.lineno))
         if node.args:
             first = fscope.resolve_qual(node.args[0])
-            if first and first in self.knowledge.store_signal_names:
+            if first and first in self.knowledge.evidence_names:
                 self.evidence.append(Evidence("middleware", first, kwargs, node.lineno))
         for kw in node.keywords:
             if kw.arg in self.knowledge.config_keys:
@@ -450,6 +471,26 @@ def _prepare_aliases(body: list[ast.stmt], scope: FunctionScope) -> None:
                 scope.instances[name] = classes.pop()  # type: ignore[assignment]
             if any(v is not None and scope.from_provider(v) for v in values):
                 scope.tainted.add(name)
+
+
+def _module_session_globals(body: list[ast.stmt], scope: FunctionScope) -> None:
+    """Module-level names every assignment of which is a session object."""
+    values: dict[str, list[ast.expr | None]] = {}
+    for stmt in _own_statements(body):
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                plain = isinstance(target, ast.Name)
+                for name in assigned_names(target):
+                    values.setdefault(name, []).append(stmt.value if plain else None)
+    module = scope.module
+    for name, assigned in values.items():
+        refs = [scope.ref_of(v) if v is not None else None for v in assigned]
+        frameworks = {r.framework for r in refs if r is not None and r.kind is RefKind.SESSION}
+        if len(frameworks) == 1 and all(r is not None and r.kind is RefKind.SESSION for r in refs):
+            framework = frameworks.pop()
+            if framework:
+                module.session_globals[name] = framework
 
 
 def _instance_of(value: ast.expr | None, scope: FunctionScope) -> str | None:

@@ -103,6 +103,7 @@ class ModuleScope:
     instances: dict[str, str] = field(default_factory=dict)  # name -> class qualname
     star_imports: list[str] = field(default_factory=list)
     shadowed: set[str] = field(default_factory=set)  # module names bound to other values
+    session_globals: dict[str, str] = field(default_factory=dict)  # name -> framework
 
     def qualify(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -115,7 +116,15 @@ class ModuleScope:
         return None
 
 
-def build_module_scope(tree: ast.Module, module: str, is_package: bool) -> ModuleScope:
+def build_module_scope(
+    tree: ast.Module,
+    module: str,
+    is_package: bool,
+    environment_names: dict[str, str] | None = None,
+    environment_instances: dict[str, str] | None = None,
+) -> ModuleScope:
+    """The module's own bindings, then what its framework environment (if any) provides
+    for the names it leaves unbound."""
     scope = ModuleScope(module, is_package)
     for stmt in top_level_statements(tree.body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -134,6 +143,13 @@ def build_module_scope(tree: ast.Module, module: str, is_package: bool) -> Modul
             for assigned in targets:
                 for name in assigned_names(assigned):
                     _bind_module_value(scope, name, stmt.value)
+    for name, target in (environment_names or {}).items():
+        if name not in scope.bindings and name not in scope.shadowed:
+            scope.bindings[name] = target
+            scope.imported[name] = target
+    for name, cls in (environment_instances or {}).items():
+        if name not in scope.bindings and name not in scope.shadowed:
+            scope.instances[name] = cls
     return scope
 
 

@@ -9,14 +9,40 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sessguard.frameworks import django, flask, quart, starlette, tornado
-from sessguard.frameworks.base import EffectKind, Framework, LoginCall, Signal, StoreTable
+from sessguard.frameworks import (
+    aiohttp,
+    bottle,
+    cherrypy,
+    django,
+    flask,
+    litestar,
+    py4web,
+    pyramid,
+    quart,
+    sanic,
+    starlette,
+    tornado,
+    web2py,
+    webpy,
+)
+from sessguard.frameworks.base import EffectKind, Environment, Framework, LoginCall, Signal, StoreTable
 
+# Order matters once: when a `request.session` could be any framework's and nothing in the
+# module says which, the first one the project uses wins.
 FRAMEWORKS: tuple[Framework, ...] = (
     flask.FRAMEWORK,
     django.FRAMEWORK,
     quart.FRAMEWORK,
     starlette.FRAMEWORK,
+    pyramid.FRAMEWORK,
+    litestar.FRAMEWORK,
+    sanic.FRAMEWORK,
+    bottle.FRAMEWORK,
+    aiohttp.FRAMEWORK,
+    cherrypy.FRAMEWORK,
+    webpy.FRAMEWORK,
+    web2py.FRAMEWORK,
+    py4web.FRAMEWORK,
     tornado.FRAMEWORK,
 )
 
@@ -101,29 +127,64 @@ class Knowledge:
         return {name: fw.name for fw in self.frameworks for name in fw.request_params}
 
     @cached_property
+    def session_path_owners(self) -> Mapping[tuple[str, ...], tuple[str, ...]]:
+        """Which frameworks reach the session by each path (`("ctx", "session")`: Sanic's)."""
+        owners: dict[tuple[str, ...], list[str]] = {}
+        for fw in self.frameworks:
+            for path in fw.request_session_paths:
+                owners.setdefault(path, []).append(fw.name)
+        return {path: tuple(names) for path, names in owners.items()}
+
+    @cached_property
     def request_session_paths(self) -> frozenset[tuple[str, ...]]:
         return frozenset(path for fw in self.frameworks for path in fw.request_session_paths)
 
     @cached_property
-    def store_signal_names(self) -> frozenset[str]:
-        """Callees and classes the extract stage records as store evidence."""
-        return frozenset(
+    def evidence_names(self) -> frozenset[str]:
+        """Callees and classes the extract stage records as evidence: store signals and
+        the identity policies a login call may delegate to."""
+        signals = {
             sig.name
             for fw in self.frameworks
             for sig in fw.store_signals
             if sig.kind in ("call", "middleware")
-        )
+        }
+        policies = {
+            name for fw in self.frameworks for spec in fw.login_calls.values() for name in spec.policies
+        }
+        return frozenset(signals | policies)
+
+    @cached_property
+    def global_requests(self) -> Mapping[str, str]:
+        return {name: fw.name for fw in self.frameworks for name in fw.global_requests}
+
+    @cached_property
+    def session_factories(self) -> Mapping[str, str]:
+        return {name: fw.name for fw in self.frameworks for name in fw.session_factories}
+
+    @cached_property
+    def request_methods(self) -> frozenset[str]:
+        return frozenset(name for fw in self.frameworks for name in fw.request_methods)
+
+    @cached_property
+    def environments(self) -> tuple[tuple[str, Environment], ...]:
+        return tuple((fw.name, fw.environment) for fw in self.frameworks if fw.environment)
 
     @cached_property
     def config_keys(self) -> frozenset[str]:
-        return frozenset(
-            sig.name for fw in self.frameworks for sig in fw.store_signals if sig.kind == "config"
-        )
+        settings = {sig.name for fw in self.frameworks for sig in fw.store_signals if sig.kind == "config"}
+        rotations = {
+            spec.rotation_setting
+            for fw in self.frameworks
+            for spec in fw.login_calls.values()
+            if spec.rotation_setting
+        }
+        return frozenset(settings | rotations)
 
     @cached_property
     def session_methods(self) -> frozenset[str]:
         """Method names some framework gives a meaning on a session object."""
-        return frozenset(name for fw in self.frameworks for name in fw.methods)
+        return frozenset(name.split("(")[0] for fw in self.frameworks for name in fw.methods)
 
     @cached_property
     def noreturn_calls(self) -> frozenset[str]:
@@ -149,7 +210,7 @@ class Knowledge:
             qualname in self.login_calls
             or qualname in self.calls
             or qualname in self.signals
-            or qualname in self.store_signal_names
+            or qualname in self.session_factories
         )
 
 

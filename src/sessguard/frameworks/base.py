@@ -86,6 +86,11 @@ class LoginCall:
     privilege: bool = False  # a second factor or elevation rather than a first login
     # classes whose instance, passed as the first argument, logs in nobody
     anonymous: frozenset[str] = frozenset()
+    # identity policies the call delegates to: class -> does it write into the session?
+    # With none of them in the project the call is reported at medium confidence.
+    policies: Mapping[str, bool] = field(default_factory=dict)
+    # a setting that, set to False in the project, switches the self-rotation off
+    rotation_setting: str | None = None
 
 
 class SignalTiming(enum.Enum):
@@ -129,6 +134,20 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class Environment:
+    """Names a framework puts into the globals of its own files, with no import.
+
+    web2py runs `models/` and `controllers/` with `session`, `auth`, `redirect` ...
+    already defined. A file under one of `dirs` gets these bindings for the names it
+    leaves unbound: `names` as qualified names, `instances` as instances of a class.
+    """
+
+    dirs: frozenset[str]
+    names: Mapping[str, str] = field(default_factory=dict)
+    instances: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Framework:
     name: str
     title: str
@@ -142,8 +161,17 @@ class Framework:
     request_types: frozenset[str] = frozenset()
     # parameter names that hold a request in this framework's handlers (ASGI's `scope`)
     request_params: frozenset[str] = frozenset()
+    # module-level requests (`bottle.request`)
+    global_requests: frozenset[str] = frozenset()
+    # calls whose result is this framework's session (`await get_session(request)`)
+    session_factories: frozenset[str] = frozenset()
+    # request methods that act on the session: name -> the session method they amount to
+    # (Litestar's `request.set_session(...)` is an update, `clear_session()` a clear)
+    request_methods: Mapping[str, str] = field(default_factory=dict)
+    environment: Environment | None = None
     login_calls: Mapping[str, LoginCall] = field(default_factory=dict)
     calls: Mapping[str, StoreTable] = field(default_factory=dict)
+    # session methods; `name(keyword=literal)` rows match a call with that literal argument
     methods: Mapping[str, StoreTable] = field(default_factory=dict)
     attribute_writes: Mapping[str, StoreTable] = field(default_factory=dict)
     # calls recognised by the tail of their attribute chain, receiver unresolved:

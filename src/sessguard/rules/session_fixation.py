@@ -129,6 +129,7 @@ def _finding(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, 
             _headline(primary, store.store),
             _path_sentence(notes),
             _friend_sentences(friends),
+            _policy_sentence(primary),
             _store_sentence(framework.store_note(store.backend, store.store), store),
             "Fix: " + framework.fix_for(store.backend, store.store).advice + ".",
         )
@@ -202,6 +203,16 @@ def _friend_sentences(friends: Iterable[FalseFriend]) -> str:
     return " ".join(sentences)
 
 
+def _policy_sentence(exposure: Exposure) -> str:
+    if not exposure.event.uncertain_policy:
+        return ""
+    return (
+        "The identity policy this call delegates to is not in the scanned code: a session-based "
+        "policy writes the identity into the session (reported at medium confidence), a "
+        "ticket or token policy would not."
+    )
+
+
 def _store_sentence(note: str, store: StoreInfo) -> str:
     if store.evidence and store.evidence[0] not in ("framework default",):
         return f"{note} (store: {store.described})"
@@ -209,6 +220,8 @@ def _store_sentence(note: str, store: StoreInfo) -> str:
 
 
 def _confidence(project: Project, exposure: Exposure) -> Level:
+    if exposure.event.uncertain_policy:
+        return Level.MEDIUM
     if exposure.event.login_call:
         return Level.HIGH
     for hop in exposure.hops:
