@@ -101,3 +101,23 @@ def test_folded_events_are_listed_not_reported() -> None:
     assert len(report) == 1
     notes = [step.note for step in report[0].trace]
     assert any(note.startswith("also `request.session[BACKEND_SESSION_KEY]") for note in notes)
+
+
+def test_an_unseen_identity_policy_is_reported_at_medium_confidence() -> None:
+    finding = by_line("aiohttp/security_remember.py", 13)
+    assert finding.confidence is Level.MEDIUM
+    assert "identity policy this call delegates to is not in the scanned code" in finding.message
+
+
+def test_stores_without_a_regeneration_api_say_so() -> None:
+    sanic = by_line("sanic/helpdesk_redis_sessions.py", 28)
+    assert "sanic-session has no call that issues a new sid" in sanic.message
+    litestar = by_line("litestar/workshop_server_side_sessions.py", 33)
+    assert "have no call that issues a new session id" in litestar.message
+
+
+def test_settings_apply_to_their_own_web2py_application() -> None:
+    """Two applications scanned together: one switches login renewal off, the other not."""
+    report = scan([str(SHARED_CASES / "web2py")])
+    found = sorted((f.path.split("cases/web2py/")[1], f.span.line) for f in report.findings)
+    assert found == [("library/controllers/default.py", 38), ("pos_terminal/controllers/default.py", 28)]

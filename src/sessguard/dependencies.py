@@ -10,7 +10,7 @@ from __future__ import annotations
 import configparser
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,22 +39,23 @@ def is_dependency_file(name: str) -> bool:
     return name in DEPENDENCY_FILES or bool(REQUIREMENTS.match(name))
 
 
-def read_dependencies(paths: Iterable[Path]) -> tuple[Dependency, ...]:
+def read_dependencies(
+    paths: Iterable[Path], display: Callable[[Path], str] = Path.as_posix
+) -> tuple[Dependency, ...]:
     found: list[Dependency] = []
     for path in sorted(set(paths)):
         try:
-            if path.stat().st_size > MAX_BYTES:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        found.extend(_parse(path, text))
+        found.extend(_parse(path, text, display(path)))
     return tuple(found)
 
 
-def _parse(path: Path, text: str) -> Iterator[Dependency]:
+def _parse(path: Path, text: str, shown: str) -> Iterator[Dependency]:
     name = path.name
-    shown = path.as_posix()
     if name == "pyproject.toml":
         yield from _from_specs(_pyproject(text), shown)
     elif name == "Pipfile":

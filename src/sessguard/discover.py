@@ -192,7 +192,7 @@ def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[P
             if entry.name.endswith(".py"):
                 yield Path(entry.path)
             elif is_dependency_file(entry.name):
-                result.dependency_files.append(Path(entry.path))
+                result.dependency_files.append(Path(os.path.abspath(entry.path)))
 
 
 def _ancestor_dependency_files(root: Path) -> Iterator[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from sessguard import __version__
 from sessguard.analysis.effects import EffectResolver, Extensions
@@ -14,7 +15,7 @@ from sessguard.analysis.stores import classify_stores
 from sessguard.analysis.summaries import Solver, relevant_functions
 from sessguard.config import Config
 from sessguard.dependencies import Dependency, read_dependencies
-from sessguard.discover import SourceFile, discover
+from sessguard.discover import SourceFile, discover, display_path
 from sessguard.extract.facts import ModuleFacts
 from sessguard.extract.module import extract_module
 from sessguard.frameworks import KNOWLEDGE
@@ -64,7 +65,8 @@ def scan(paths: Sequence[str] = (".",), config: Config | None = None) -> Report:
             errors.append(result)
         else:
             modules.append(result)
-    dependencies = read_dependencies(found.dependency_files)
+    cwd = Path(os.getcwd())
+    dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
     findings = analyse(modules, dependencies, config)
     findings = [
         f for f in findings if f.severity >= config.min_severity and f.confidence >= config.min_confidence
