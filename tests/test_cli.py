@@ -45,7 +45,7 @@ def test_usage_errors_exit_2(tree: Path, capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit) as raised:
         main(["scan", "--format", "xml"])
     assert raised.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "unknown format 'xml'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as raised:
         main(["scan", "--fail-on", "severe"])
     assert raised.value.code == 2

@@ -1,32 +1,62 @@
-"""Command line: arguments in, exit status out (SPEC §9). Nothing else lives here."""
+"""Command line: arguments in, exit status out (SPEC §9). Nothing else lives here.
+
+    sessguard scan [PATH ...]        scan and report
+    sessguard config [PATH ...]      the effective configuration and where it came from
+    sessguard rules                  the rules
+    sessguard explain RULE           a rule's documentation
+    sessguard baseline write FILE    accept today's findings; later scans report new ones
+    sessguard hook FILE ...          for pre-commit: scan the project, report on FILEs
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from sessguard import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+FORMATS = ("text", "json", "sarif", "github")
 
 EXAMPLES = """\
 examples:
-  sessguard scan                      scan the current directory
-  sessguard scan app/ --format json   JSON report on stdout (SPEC §9)
-  sessguard scan . --output report.json --format json
-  sessguard scan src/ --fail-on high  exit 1 only for high-severity findings
+  sessguard scan                                   scan the current directory
+  sessguard scan app/ --format json                JSON report on stdout (SPEC §9)
+  sessguard scan --format text --format sarif:results.sarif
+  sessguard scan src/ --fail-on high               exit 1 only for high-severity findings
+  sessguard baseline write .sessguard-baseline.json && sessguard scan --baseline .sessguard-baseline.json
+  sessguard explain python-session-fixation
 
 exit status: 0 clean, 1 findings, 2 usage or configuration error,
              3 no findings but some files could not be analysed
 """
 
 
+class UsageError(Exception):
+    pass
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"sessguard: error: {message}\n")
+
+
+@dataclass(frozen=True)
+class Output:
+    format: str
+    path: str | None
+
+
+def _output(text: str) -> Output:
+    name, _, path = text.partition(":")
+    if name not in FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
+    return Output(name, path or None)
 
 
 def _level(text: str) -> object:
@@ -36,6 +66,56 @@ def _level(text: str) -> object:
         return Level.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of bytes") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("expected a positive number of bytes")
+    return value
+
+
+def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
+    if paths:
+        parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
+    config = parser.add_argument_group("configuration")
+    config.add_argument("--config", metavar="FILE", help="read this configuration file instead of the nearest one")
+    config.add_argument("--isolated", action="store_true", help="ignore configuration files in the scanned tree")
+    config.add_argument("--select", action="append", metavar="RULE", help="report only these rules")
+    config.add_argument("--ignore", action="append", metavar="RULE", help="do not report these rules")
+    config.add_argument("--fail-on", type=_level, metavar="LEVEL", help="lowest severity that makes the exit status 1 (default: low)")
+    config.add_argument("--min-severity", type=_level, metavar="LEVEL", help="hide findings below this severity")
+    config.add_argument("--min-confidence", type=_level, metavar="LEVEL", help="hide findings below this confidence")
+    config.add_argument("--max-file-size", type=_size, metavar="BYTES", help="skip larger files, reported as too-large")
+    config.add_argument(
+        "--no-report-unused-suppressions",
+        dest="report_unused",
+        action="store_false",
+        default=None,
+        help="do not report suppression comments that match no finding",
+    )
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        type=_output,
+        metavar="FMT[:PATH]",
+        help=f"output format, one of {', '.join(FORMATS)}; repeat for several outputs (default: text)",
+    )
+    out.add_argument("--output", "-o", metavar="FILE", help="write the (single) report to FILE instead of stdout")
+    out.add_argument("--show-suppressed", action="store_true", help="also show suppressed and baselined findings")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    color = out.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_true", default=None, help="always colour text output")
+    color.add_argument("--no-color", dest="color", action="store_false", help="never colour text output")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,78 +134,192 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    scan.add_argument(
-        "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
-    )
-    scan.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
-    )
-    scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    scan.add_argument(
-        "--fail-on",
-        type=_level,
-        metavar="LEVEL",
-        help="lowest severity that makes the exit status 1 (default: low)",
-    )
-    scan.add_argument(
-        "--min-severity", type=_level, metavar="LEVEL", help="hide findings below this severity"
-    )
-    scan.add_argument(
-        "--min-confidence", type=_level, metavar="LEVEL", help="hide findings below this confidence"
-    )
-    scan.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    color = scan.add_mutually_exclusive_group()
-    color.add_argument(
-        "--color", dest="color", action="store_true", default=None, help="always colour text output"
-    )
-    color.add_argument("--no-color", dest="color", action="store_false", help="never colour text output")
-    scan.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    _scan_options(scan)
+    scan.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
+    _output_options(scan)
+    config = commands.add_parser("config", help="print the effective configuration and where each value came from")
+    _scan_options(config)
+    commands.add_parser("rules", help="list the rules")
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("rule", metavar="RULE")
+    baseline = commands.add_parser("baseline", help="manage a baseline of accepted findings")
+    actions = baseline.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    write = actions.add_parser("write", help="write today's findings to FILE")
+    write.add_argument("file", metavar="FILE")
+    _scan_options(write)
+    hook = commands.add_parser("hook", help="pre-commit: analyse the project, report findings in the given files")
+    hook.add_argument("files", nargs="*", metavar="FILE")
+    _scan_options(hook, paths=False)
+    _output_options(hook)
     return parser
 
 
-def _use_color(requested: bool | None, output: str | None) -> bool:
+# -- commands -------------------------------------------------------------------------------
+
+
+def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ignore[no-untyped-def]
+    from sessguard.config import load_config
+    from sessguard.discover import display_path
+
+    cwd = Path(os.getcwd())
+    loaded = load_config(paths, args.config, args.isolated, lambda p: display_path(p, cwd))
+    flags: dict[str, tuple[object, str]] = {
+        "fail_on": (args.fail_on, "--fail-on"),
+        "min_severity": (args.min_severity, "--min-severity"),
+        "min_confidence": (args.min_confidence, "--min-confidence"),
+        "max_file_bytes": (args.max_file_size, "--max-file-size"),
+        "report_unused_suppressions": (args.report_unused, "--no-report-unused-suppressions"),
+        "select": (tuple(args.select) if args.select else None, "--select"),
+        "ignore": (tuple(args.ignore) if args.ignore else None, "--ignore"),
+    }
+    for attribute, (value, flag) in flags.items():
+        if value is not None:
+            loaded = loaded.with_flag(attribute, value, flag)
+    return loaded
+
+
+def _use_color(requested: bool | None, to_file: bool) -> bool:
     if requested is not None:
         return requested
-    if output or os.environ.get("NO_COLOR"):
+    if to_file or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
-def run_scan(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+def _renderer(name: str) -> Callable[..., str]:
+    if name == "json":
+        from sessguard.render.json import render as json_render
 
-    from sessguard.config import Config
-    from sessguard.pipeline import scan
+        return json_render
+    if name == "sarif":
+        from sessguard.render.sarif import render as sarif_render
+
+        return sarif_render
+    if name == "github":
+        from sessguard.render.github import render as github_render
+
+        return github_render
+    from sessguard.render.text import render as text_render
+
+    return text_render
+
+
+def _write_outputs(args: argparse.Namespace, report) -> int:  # type: ignore[no-untyped-def]
     from sessguard.render import RenderOptions
 
-    config = Config()
-    for field in ("fail_on", "min_severity", "min_confidence"):
-        value = getattr(args, field)
-        if value is not None:
-            config = replace(config, **{field: value})
-    report = scan(args.paths, config)
-    if args.format == "json":
-        from sessguard.render.json import render
-    else:
-        from sessguard.render.text import render
-    text = render(report, RenderOptions(color=_use_color(args.color, args.output)))
+    outputs: list[Output] = list(args.formats or [Output("text", None)])
     if args.output:
+        unnamed = [o for o in outputs if o.path is None]
+        if len(unnamed) != 1:
+            raise UsageError("--output names the file of exactly one --format without a :PATH")
+        outputs = [Output(o.format, args.output) if o.path is None else o for o in outputs]
+    if sum(1 for o in outputs if o.path is None) > 1:
+        raise UsageError("only one --format can go to standard output; give the others a :PATH")
+    for output in outputs:
+        options = RenderOptions(
+            color=output.format == "text" and _use_color(args.color, output.path is not None),
+            show_suppressed=args.show_suppressed,
+        )
+        text = _renderer(output.format)(report, options)
+        if output.path is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            continue
         try:
-            with open(args.output, "w", encoding="utf-8") as handle:
+            with open(output.path, "w", encoding="utf-8") as handle:
                 handle.write(text)
         except OSError as exc:
-            print(f"sessguard: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            print(f"sessguard: cannot write {output.path}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    return EXIT_CLEAN
+
+
+def _exit_status(args: argparse.Namespace, report, fail_on) -> int:  # type: ignore[no-untyped-def]
     if args.exit_zero:
         return EXIT_CLEAN
-    if any(f.severity >= config.fail_on for f in report.findings):
+    if any(f.severity >= fail_on for f in report.findings):
         return EXIT_FINDINGS
     if report.errors:
         return EXIT_INCOMPLETE
     return EXIT_CLEAN
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    from sessguard.filters import read_baseline
+    from sessguard.pipeline import scan
+
+    loaded = _loaded_config(args, args.paths)
+    baseline = read_baseline(Path(args.baseline)) if args.baseline else None
+    report = scan(args.paths, loaded.config, baseline, loaded.files)
+    status = _write_outputs(args, report)
+    return status if status else _exit_status(args, report, loaded.config.fail_on)
+
+
+def run_hook(args: argparse.Namespace) -> int:
+    """Analyse the whole project (a helper's change can expose a login elsewhere), report
+    what lies in the files pre-commit passed."""
+    from dataclasses import replace
+
+    from sessguard.discover import display_path
+    from sessguard.pipeline import scan
+
+    loaded = _loaded_config(args, ["."])
+    report = scan(["."], loaded.config, None, loaded.files)
+    cwd = Path(os.getcwd())
+    wanted = {display_path(Path(f), cwd) for f in args.files}
+    report = replace(
+        report,
+        findings=tuple(f for f in report.findings if f.path in wanted),
+        errors=tuple(e for e in report.errors if e.path in wanted),
+    )
+    status = _write_outputs(args, report)
+    return status if status else _exit_status(args, report, loaded.config.fail_on)
+
+
+def run_config(args: argparse.Namespace) -> int:
+    from sessguard.config import describe
+
+    sys.stdout.write(describe(_loaded_config(args, args.paths)))
+    return EXIT_CLEAN
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from sessguard.rules.catalog import RULES
+
+    for rule in RULES:
+        print(f"{rule.id:28} {rule.level.label:7} {rule.short}")
+    return EXIT_CLEAN
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from sessguard.rules.catalog import BY_ID
+
+    rule = BY_ID.get(args.rule)
+    if rule is None:
+        raise UsageError(f"unknown rule {args.rule!r} (see `sessguard rules`)")
+    sys.stdout.write(rule.doc)
+    return EXIT_CLEAN
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from sessguard.filters import write_baseline
+    from sessguard.pipeline import scan
+
+    loaded = _loaded_config(args, args.paths)
+    report = scan(args.paths, loaded.config, None, loaded.files)
+    count = write_baseline(Path(args.file), report.findings)
+    print(f"sessguard: wrote {count} finding{'s' if count != 1 else ''} to {args.file}", file=sys.stderr)
+    return EXIT_INCOMPLETE if report.errors else EXIT_CLEAN
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "scan": run_scan,
+    "hook": run_hook,
+    "config": run_config,
+    "rules": run_rules,
+    "explain": run_explain,
+    "baseline": run_baseline,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,11 +328,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    from sessguard.config import ConfigError
+    from sessguard.filters import BaselineError
+
     try:
-        return run_scan(args)
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError, BaselineError) as exc:
+        print(f"sessguard: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
         if getattr(args, "debug", False):
             raise
         print(f"sessguard: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -1,15 +1,31 @@
-"""The effective configuration of a scan, as one frozen value.
+"""The effective configuration of a scan, as one frozen value, and where it came from.
 
-Defaults live here; `[tool.sessguard]` files and command-line flags produce a new value
-(see `load_config`), never mutate one.
+`[tool.sessguard]` in the nearest `pyproject.toml`, or a `.sessguard.toml` (top-level keys)
+beside or above the scanned path, is read with no flag; `--config FILE` names one instead;
+`--isolated` reads none from the scanned tree (for untrusted pull requests). Command-line
+flags override files. A key we do not know, or a value of the wrong type, is an error that
+names the file, the key and what was expected: a typo must never silently turn a check off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
 
 from sessguard.model import Level, Order, Store
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = ".sessguard.toml"
+PYPROJECT = "pyproject.toml"
+MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -17,11 +33,221 @@ class Config:
     fail_on: Level = Level.LOW
     min_severity: Level = Level.LOW
     min_confidence: Level = Level.LOW
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] | None = None  # None: the default excluded directories
     extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    select: tuple[str, ...] = ()  # rule ids to report; empty: all
+    ignore: tuple[str, ...] = ()
     auth_functions: tuple[str, ...] = ()
     regenerate_functions: Mapping[str, Order] = field(default_factory=dict)
     identity_keys: tuple[str, ...] = ()
     not_identity_keys: tuple[str, ...] = ()
     session_store: Mapping[str, Store] = field(default_factory=dict)
+    report_unused_suppressions: bool = True
     max_file_bytes: int = 10 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration a user wrote that cannot be used: file, key, what was expected."""
+
+    def __init__(self, path: str, key: str | None, message: str) -> None:
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(where + message)
+        self.path, self.key = path, key
+
+
+# -- value parsers: each takes the raw TOML value and returns the Config field value ------
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("a list of strings")
+    return tuple(value)
+
+
+def _level(value: Any) -> Level:
+    if not isinstance(value, str):
+        raise TypeError('one of "low", "medium", "high"')
+    try:
+        return Level.parse(value)
+    except ValueError:
+        raise TypeError('one of "low", "medium", "high"') from None
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("true or false")
+    return value
+
+
+def _positive_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise TypeError("a positive integer")
+    return value
+
+
+def _orders(value: Any) -> dict[str, Order]:
+    if not isinstance(value, dict):
+        raise TypeError('a table of qualified names to "before" or "either"')
+    result: dict[str, Order] = {}
+    for name, order in value.items():
+        if order not in ("before", "either"):
+            raise TypeError(f'"before" or "either" for {name!r}')
+        result[name] = Order(order)
+    return result
+
+
+def _stores(value: Any) -> dict[str, Store]:
+    from sessguard.frameworks import KNOWLEDGE
+
+    if not isinstance(value, dict):
+        raise TypeError('a table of framework names to "server", "cookie" or "unknown"')
+    result: dict[str, Store] = {}
+    for name, store in value.items():
+        if name not in KNOWLEDGE.by_name:
+            raise TypeError(f"a known framework name, not {name!r} ({', '.join(sorted(KNOWLEDGE.by_name))})")
+        if store not in ("server", "cookie", "unknown"):
+            raise TypeError(f'"server", "cookie" or "unknown" for {name!r}')
+        result[name] = Store(store)
+    return result
+
+
+KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
+    "fail-on": ("fail_on", _level),
+    "min-severity": ("min_severity", _level),
+    "min-confidence": ("min_confidence", _level),
+    "exclude": ("exclude", _strings),
+    "extend-exclude": ("extend_exclude", _strings),
+    "respect-gitignore": ("respect_gitignore", _bool),
+    "select": ("select", _strings),
+    "ignore": ("ignore", _strings),
+    "auth-functions": ("auth_functions", _strings),
+    "regenerate-functions": ("regenerate_functions", _orders),
+    "identity-keys": ("identity_keys", _strings),
+    "not-identity-keys": ("not_identity_keys", _strings),
+    "session-store": ("session_store", _stores),
+    "report-unused-suppressions": ("report_unused_suppressions", _bool),
+    "max-file-size": ("max_file_bytes", _positive_int),
+}
+FIELD_KEYS = {attribute: key for key, (attribute, _) in KEYS.items()}
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: Config
+    sources: Mapping[str, str]  # config key -> "default", a file, or a flag
+    files: tuple[str, ...] = ()
+
+    def with_flag(self, attribute: str, value: Any, flag: str) -> LoadedConfig:
+        sources = dict(self.sources)
+        sources[FIELD_KEYS.get(attribute, attribute)] = flag
+        return LoadedConfig(replace(self.config, **{attribute: value}), sources, self.files)
+
+
+def defaults() -> LoadedConfig:
+    return LoadedConfig(Config(), {key: "default" for key in KEYS})
+
+
+def find_config(start: Path) -> tuple[Path, bool] | None:
+    """The nearest `.sessguard.toml`, or the nearest `pyproject.toml` (the project root),
+    from `start` upwards. The flag says whether keys sit under `[tool.sessguard]`."""
+    directory = start if start.is_dir() else start.parent
+    directory = Path(os.path.abspath(directory))
+    for candidate in (directory, *directory.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate / CONFIG_FILE, False
+        if (candidate / PYPROJECT).is_file():
+            return candidate / PYPROJECT, True
+    return None
+
+
+def read_table(path: Path, in_tool_section: bool, shown: str) -> dict[str, Any] | None:
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(shown, None, "configuration file larger than 1 MiB")
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(shown, None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(shown, None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(shown, None, f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(shown, None, "invalid TOML: nested too deeply") from None
+    if not in_tool_section:
+        table = data.get("tool", {}).get("sessguard", data) if isinstance(data.get("tool"), dict) else data
+    else:
+        tool = data.get("tool", {})
+        table = tool.get("sessguard") if isinstance(tool, dict) else None
+        if table is None:
+            return None  # a pyproject.toml without our section: defaults
+    if not isinstance(table, dict):
+        raise ConfigError(shown, "tool.sessguard", "expected a table")
+    return table
+
+
+def parse_table(table: Mapping[str, Any], shown: str, base: LoadedConfig) -> LoadedConfig:
+    config = base.config
+    sources = dict(base.sources)
+    for key, value in table.items():
+        if key not in KEYS:
+            known = ", ".join(sorted(KEYS))
+            raise ConfigError(shown, key, f"unknown key (known keys: {known})")
+        attribute, parser = KEYS[key]
+        try:
+            config = replace(config, **{attribute: parser(value)})
+        except TypeError as exc:
+            raise ConfigError(shown, key, f"expected {exc}, got {type(value).__name__} {value!r}") from None
+        sources[key] = shown
+    return LoadedConfig(config, sources, (*base.files, shown))
+
+
+def load_config(
+    paths: Sequence[str],
+    explicit: str | None = None,
+    isolated: bool = False,
+    display: Callable[[Path], str] = Path.as_posix,
+) -> LoadedConfig:
+    """The configuration for scanning `paths`: an explicit file, else the nearest one."""
+    loaded = defaults()
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(explicit, None, "no such configuration file")
+        table = read_table(path, path.name == PYPROJECT, display(path))
+        return parse_table(table or {}, display(path), loaded)
+    if isolated:
+        return loaded
+    found = find_config(Path(paths[0]) if paths else Path("."))
+    if found is None:
+        return loaded
+    path, in_tool = found
+    table = read_table(path, in_tool, display(path))
+    return loaded if table is None else parse_table(table, display(path), loaded)
+
+
+def describe(loaded: LoadedConfig) -> str:
+    """`sessguard config`: every key, its effective value, and where it came from."""
+    lines = [f"# configuration files: {', '.join(loaded.files) or 'none'}"]
+    for key, (attribute, _) in KEYS.items():
+        value = getattr(loaded.config, attribute)
+        lines.append(f"{key} = {_show(value)}  # {loaded.sources.get(key, 'default')}")
+    return "\n".join(lines) + "\n"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Level):
+        return f'"{value.label}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    if isinstance(value, Mapping):
+        items = ", ".join(f'"{k}" = "{getattr(v, "value", v)}"' for k, v in value.items())
+        return "{" + items + "}"
+    if value is None:
+        return "(default)"
+    return str(value)
+
+
+CONFIG_FIELDS = tuple(f.name for f in fields(Config))

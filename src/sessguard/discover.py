@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pathspec
 
 from sessguard.dependencies import is_dependency_file
 from sessguard.model import FileError
@@ -49,6 +51,40 @@ class SourceFile:
     module: str
     is_package: bool
     root: Path | None = None  # the scanned directory the file was found under
+
+
+class _Ignored:
+    """Paths a walk skips: excluded directory names, `exclude` patterns (gitignore syntax,
+    relative to the scanned directory) and the `.gitignore` files met on the way."""
+
+    def __init__(self, names: frozenset[str], patterns: Sequence[str], gitignore: bool) -> None:
+        self.names = names
+        self.patterns = pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+        self.gitignore = gitignore
+        self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
+
+    def load(self, directory: Path) -> None:
+        if not self.gitignore:
+            return
+        ignore = directory / ".gitignore"
+        try:
+            if ignore.is_file() and not ignore.is_symlink() and ignore.stat().st_size < 1 << 20:
+                lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+                self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+        except OSError:
+            return
+
+    def skip(self, path: Path, root: Path, is_dir: bool) -> bool:
+        if is_dir and (path.name in self.names or path.name.endswith(".egg-info")):
+            return True
+        suffix = "/" if is_dir else ""
+        if self.patterns is not None and self.patterns.match_file(path.relative_to(root).as_posix() + suffix):
+            return True
+        return any(
+            spec.match_file(path.relative_to(base).as_posix() + suffix)
+            for base, spec in self.specs.items()
+            if base in path.parents
+        )
 
 
 @dataclass
@@ -94,9 +130,17 @@ class _ModuleNamer:
         return ".".join(reversed(parts)), is_package
 
 
-def discover(paths: Sequence[str], excluded_dirs: Iterable[str] = DEFAULT_EXCLUDED_DIRS) -> Discovery:
+def discover(
+    paths: Sequence[str],
+    exclude: Sequence[str] | None = None,
+    extend_exclude: Sequence[str] = (),
+    gitignore: bool = True,
+) -> Discovery:
+    """Walk `paths`. `exclude` (gitignore patterns) replaces the default excluded
+    directories; `extend_exclude` adds to whichever applies."""
     cwd = Path(os.getcwd())
-    excluded = frozenset(excluded_dirs)
+    names = DEFAULT_EXCLUDED_DIRS if exclude is None else frozenset()
+    patterns = [*(exclude or ()), *extend_exclude]
     namer = _ModuleNamer()
     result = Discovery()
     seen: set[Path] = set()
@@ -109,7 +153,8 @@ def discover(paths: Sequence[str], excluded_dirs: Iterable[str] = DEFAULT_EXCLUD
             result.errors.append(FileError(display, "not-found", exc.strerror or "cannot read"))
             continue
         if stat.S_ISDIR(info.st_mode):
-            for path in _walk(root, excluded, result):
+            ignored = _Ignored(names, patterns, gitignore)
+            for path in _walk(root, ignored, result):
                 _add(path, cwd, namer, result, seen, root)
         elif stat.S_ISREG(info.st_mode):
             _add(root, cwd, namer, result, seen, None)
@@ -154,10 +199,11 @@ def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
     return renamed
 
 
-def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[Path]:
+def _walk(root: Path, ignored: _Ignored, result: Discovery) -> Iterator[Path]:
     stack = [root]
     while stack:
         directory = stack.pop()
+        ignored.load(directory)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
@@ -174,7 +220,7 @@ def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[P
                         result.skipped += 1
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in excluded and not entry.name.endswith(".egg-info"):
+                    if not ignored.skip(Path(entry.path), root, is_dir=True):
                         stack.append(Path(entry.path))
                     continue
                 if not entry.is_file(follow_symlinks=False):
@@ -190,7 +236,8 @@ def _walk(root: Path, excluded: frozenset[str], result: Discovery) -> Iterator[P
             except OSError:
                 continue
             if entry.name.endswith(".py"):
-                yield Path(entry.path)
+                if not ignored.skip(Path(entry.path), root, is_dir=False):
+                    yield Path(entry.path)
             elif is_dependency_file(entry.name):
                 result.dependency_files.append(Path(os.path.abspath(entry.path)))
 

@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 RULE_ID = "python-session-fixation"
+SUPPRESSION_RULE_ID = "sessguard-suppression"
 CWE = "CWE-384"
 
 
@@ -82,7 +83,8 @@ class Finding:
     message: str
     trace: tuple[TraceStep, ...]
     fingerprint: str
-    snippet: str = ""
+    snippet: str = ""  # the first source line of the statement, as written
+    statement: str = ""  # the statement as the parser sees it: no comments, one line
 
     @property
     def headline(self) -> str:
@@ -108,8 +110,35 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Suppressed:
+    """A finding the user has accepted: inline (with a reason) or through a baseline."""
+
+    finding: Finding
+    kind: str  # "inline" or "baseline"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    rule_id: str
+    path: str
+    function: str
+    statement_hash: str
+    message: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.rule_id, self.path, self.function, self.statement_hash)
+
+
+@dataclass(frozen=True)
 class Report:
     version: str
     findings: tuple[Finding, ...]
     errors: tuple[FileError, ...]
     stats: Stats = field(default_factory=Stats)
+    suppressed: tuple[Suppressed, ...] = ()
+    fixed: tuple[BaselineEntry, ...] = ()  # baseline entries no finding matches any more
+    baseline_used: bool = False
+    hidden: int = 0  # findings below --min-severity / --min-confidence
+    config_files: tuple[str, ...] = ()

@@ -18,9 +18,10 @@ from sessguard.dependencies import Dependency, read_dependencies
 from sessguard.discover import SourceFile, discover, display_path
 from sessguard.extract.facts import ModuleFacts
 from sessguard.extract.module import extract_module
+from sessguard.filters import apply_filters
 from sessguard.frameworks import KNOWLEDGE
 from sessguard.frameworks.identity import IdentityVocabulary
-from sessguard.model import FileError, Finding, Order, Report, Stats
+from sessguard.model import BaselineEntry, FileError, Finding, Order, Report, Stats
 from sessguard.rules.session_fixation import report
 from sessguard.source import parse
 
@@ -54,9 +55,14 @@ def extensions_of(config: Config) -> Extensions:
     )
 
 
-def scan(paths: Sequence[str] = (".",), config: Config | None = None) -> Report:
+def scan(
+    paths: Sequence[str] = (".",),
+    config: Config | None = None,
+    baseline: Sequence[BaselineEntry] | None = None,
+    config_files: Sequence[str] = (),
+) -> Report:
     config = config or Config()
-    found = discover(paths)
+    found = discover(paths, config.exclude, config.extend_exclude, config.respect_gitignore)
     modules: list[ModuleFacts] = []
     errors: list[FileError] = list(found.errors)
     for file in found.files:
@@ -68,15 +74,23 @@ def scan(paths: Sequence[str] = (".",), config: Config | None = None) -> Report:
     cwd = Path(os.getcwd())
     dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
     findings = analyse(modules, dependencies, config)
-    findings = [
-        f for f in findings if f.severity >= config.min_severity and f.confidence >= config.min_confidence
-    ]
+    filtered = apply_filters(findings, {m.path: m.comments for m in modules if m.comments}, config, baseline)
     stats = Stats(
         files_discovered=len(found.files) + found.skipped,
         files_analyzed=len(modules),
         files_skipped=len(found.files) + found.skipped - len(modules),
     )
-    return Report(__version__, tuple(findings), tuple(sorted(errors)), stats)
+    return Report(
+        __version__,
+        filtered.shown,
+        tuple(sorted(errors)),
+        stats,
+        suppressed=filtered.suppressed,
+        fixed=filtered.fixed,
+        baseline_used=baseline is not None,
+        hidden=filtered.hidden,
+        config_files=tuple(config_files),
+    )
 
 
 def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: Config) -> list[Finding]:

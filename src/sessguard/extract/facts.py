@@ -188,3 +188,5 @@ class ModuleFacts:
     session_globals: tuple[tuple[str, str], ...] = ()
     # the framework whose file environment the module runs in (web2py controllers)
     environment: str | None = None
+    # comments that may suppress findings: (line, text) of `# sessguard:` / `# nosec`
+    comments: tuple[tuple[int, str], ...] = ()

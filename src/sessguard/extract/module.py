@@ -7,6 +7,8 @@ can run in any process and its result can be cached by content hash.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -73,7 +75,22 @@ def extract_module(
         lines=tuple(lines),
         session_globals=tuple(sorted(scope.session_globals.items())),
         environment=environment[0] if environment else None,
+        comments=suppression_comments(source.text),
     )
+
+
+def suppression_comments(text: str) -> tuple[tuple[int, str], ...]:
+    """Comments that mention sessguard or nosec, found by the tokenizer (never in strings)."""
+    if "sessguard" not in text and "nosec" not in text:
+        return ()
+    found: list[tuple[int, str]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and ("sessguard" in token.string or "nosec" in token.string):
+                found.append((token.start[0], token.string))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return tuple(found)
+    return tuple(found)
 
 
 def _environment(path: str, knowledge: Knowledge) -> tuple[str, Environment] | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RenderOptions:
     color: bool = False
+    show_suppressed: bool = False
 
 
 PLAIN = RenderOptions()

@@ -41,7 +41,7 @@ def error_dict(error: FileError) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
-    document = {
+    document: dict[str, Any] = {
         "tool": {"name": "sessguard", "version": report.version},
         "findings": [finding_dict(f) for f in report.findings],
         "errors": [error_dict(e) for e in report.errors],
@@ -51,4 +51,20 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
             "files_skipped": report.stats.files_skipped,
         },
     }
+    # beyond SPEC §9, only when asked for or in use, so the default report keeps its shape
+    if options.show_suppressed:
+        document["suppressed"] = [
+            {**finding_dict(s.finding), "suppression": {"kind": s.kind, "reason": s.reason}}
+            for s in report.suppressed
+        ]
+    if report.baseline_used:
+        document["baseline"] = {
+            "matched": sum(1 for s in report.suppressed if s.kind == "baseline"),
+            "fixed": [
+                {"rule_id": e.rule_id, "path": e.path, "function": e.function, "message": e.message}
+                for e in report.fixed
+            ],
+        }
+    if report.config_files:
+        document["config_files"] = list(report.config_files)
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"

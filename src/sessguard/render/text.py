@@ -76,6 +76,14 @@ def summary_line(report: Report) -> str:
         parts.append(f"{total} finding{'s' if total != 1 else ''} ({by})")
     else:
         parts.append("no findings")
+    inline = sum(1 for s in report.suppressed if s.kind == "inline")
+    baselined = len(report.suppressed) - inline
+    if inline:
+        parts.append(f"{inline} suppressed inline")
+    if report.baseline_used:
+        parts.append(f"{baselined} in the baseline, {len(report.fixed)} fixed since")
+    if report.hidden:
+        parts.append(f"{report.hidden} below --min-severity/--min-confidence")
     if report.errors:
         kinds = Counter(e.kind for e in report.errors)
         detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
@@ -89,6 +97,17 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
     out: list[str] = []
     for finding in report.findings:
         out.extend(_finding(finding, style))
+        out.append("")
+    if options.show_suppressed:
+        for suppressed in report.suppressed:
+            block = _finding(suppressed.finding, style)
+            why = "in the baseline" if suppressed.kind == "baseline" else f"suppressed: {suppressed.reason}"
+            block[0] += f" [{inert(why)}]"
+            out.extend(block)
+            out.append("")
+    for entry in report.fixed:
+        out.append(f"{inert(entry.path)}: fixed since the baseline: {inert(entry.function)}: {inert(entry.message)}")
+    if report.fixed:
         out.append("")
     for error in report.errors:
         out.append(_error(error))

@@ -150,6 +150,7 @@ def _finding(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, 
         trace=_trace(primary, notes, friends, group),
         fingerprint="",
         snippet=snippet.strip(),
+        statement=root_hop.site.text,
     )
 
 
@@ -273,14 +274,18 @@ def _trace(
     return tuple(dict.fromkeys(steps))
 
 
+def statement_hash(statement: str) -> str:
+    """A hash of a statement as the parser sees it: comments and layout do not count."""
+    return hashlib.sha256(" ".join(statement.split()).encode()).hexdigest()[:16]
+
+
 def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
-    """A hash of what was found and where in its function, never of line numbers."""
+    """A hash of what was found and where in its function, never of line numbers; the
+    n-th identical statement in a function gets its own."""
     seen: dict[str, int] = {}
     result = []
     for finding in sorted(findings, key=lambda f: (f.path, f.span.line, f.span.column)):
-        basis = "\0".join(
-            (finding.rule_id, finding.path, finding.function, " ".join(finding.snippet.split()))
-        )
+        basis = "\0".join((finding.rule_id, finding.path, finding.function, statement_hash(finding.statement)))
         count = seen.get(basis, 0)
         seen[basis] = count + 1
         digest = hashlib.sha256(f"{basis}\0{count}".encode()).hexdigest()[:32]
