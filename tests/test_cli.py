@@ -131,3 +131,14 @@ def test_no_traceback_on_internal_errors(
     assert main(["scan"]) == 2
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom" in err and "Traceback" not in err
+
+
+def test_min_confidence_hides_and_fail_on_is_separate(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a write with no credential check nor auth-ish name: medium confidence
+    (tree / "app.py").write_text("from flask import session\n\ndef pick(team):\n    session['role'] = team\n")
+    assert main(["scan", "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["findings"][0]["confidence"] == "medium"
+    assert main(["scan", "--min-confidence", "high"]) == 0
+    assert "1 below --min-severity/--min-confidence" in capsys.readouterr().out
+    assert main(["scan", "--fail-on", "medium"]) == 0  # low severity (cookie store) does not fail
+    assert main(["scan", "--fail-on", "low", "--min-severity", "low"]) == 1

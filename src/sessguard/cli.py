@@ -1,11 +1,11 @@
 """Command line: arguments in, exit status out (SPEC §9). Nothing else lives here.
 
-    sessguard scan [PATH ...]        scan and report
-    sessguard config [PATH ...]      the effective configuration and where it came from
-    sessguard rules                  the rules
-    sessguard explain RULE           a rule's documentation
-    sessguard baseline write FILE    accept today's findings; later scans report new ones
-    sessguard hook FILE ...          for pre-commit: scan the project, report on FILEs
+sessguard scan [PATH ...]        scan and report
+sessguard config [PATH ...]      the effective configuration and where it came from
+sessguard rules                  the rules
+sessguard explain RULE           a rule's documentation
+sessguard baseline write FILE    accept today's findings; later scans report new ones
+sessguard hook FILE ...          for pre-commit: scan the project, report on FILEs
 """
 
 from __future__ import annotations
@@ -80,16 +80,33 @@ def _size(text: str) -> int:
 
 def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
     if paths:
-        parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)")
+        parser.add_argument(
+            "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
+        )
     config = parser.add_argument_group("configuration")
-    config.add_argument("--config", metavar="FILE", help="read this configuration file instead of the nearest one")
-    config.add_argument("--isolated", action="store_true", help="ignore configuration files in the scanned tree")
+    config.add_argument(
+        "--config", metavar="FILE", help="read this configuration file instead of the nearest one"
+    )
+    config.add_argument(
+        "--isolated", action="store_true", help="ignore configuration files in the scanned tree"
+    )
     config.add_argument("--select", action="append", metavar="RULE", help="report only these rules")
     config.add_argument("--ignore", action="append", metavar="RULE", help="do not report these rules")
-    config.add_argument("--fail-on", type=_level, metavar="LEVEL", help="lowest severity that makes the exit status 1 (default: low)")
-    config.add_argument("--min-severity", type=_level, metavar="LEVEL", help="hide findings below this severity")
-    config.add_argument("--min-confidence", type=_level, metavar="LEVEL", help="hide findings below this confidence")
-    config.add_argument("--max-file-size", type=_size, metavar="BYTES", help="skip larger files, reported as too-large")
+    config.add_argument(
+        "--fail-on",
+        type=_level,
+        metavar="LEVEL",
+        help="lowest severity that makes the exit status 1 (default: low)",
+    )
+    config.add_argument(
+        "--min-severity", type=_level, metavar="LEVEL", help="hide findings below this severity"
+    )
+    config.add_argument(
+        "--min-confidence", type=_level, metavar="LEVEL", help="hide findings below this confidence"
+    )
+    config.add_argument(
+        "--max-file-size", type=_size, metavar="BYTES", help="skip larger files, reported as too-large"
+    )
     config.add_argument(
         "--no-report-unused-suppressions",
         dest="report_unused",
@@ -109,11 +126,17 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         metavar="FMT[:PATH]",
         help=f"output format, one of {', '.join(FORMATS)}; repeat for several outputs (default: text)",
     )
-    out.add_argument("--output", "-o", metavar="FILE", help="write the (single) report to FILE instead of stdout")
-    out.add_argument("--show-suppressed", action="store_true", help="also show suppressed and baselined findings")
+    out.add_argument(
+        "--output", "-o", metavar="FILE", help="write the (single) report to FILE instead of stdout"
+    )
+    out.add_argument(
+        "--show-suppressed", action="store_true", help="also show suppressed and baselined findings"
+    )
     out.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     color = out.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None, help="always colour text output")
+    color.add_argument(
+        "--color", dest="color", action="store_true", default=None, help="always colour text output"
+    )
     color.add_argument("--no-color", dest="color", action="store_false", help="never colour text output")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
@@ -137,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     _scan_options(scan)
     scan.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
     _output_options(scan)
-    config = commands.add_parser("config", help="print the effective configuration and where each value came from")
+    config = commands.add_parser(
+        "config", help="print the effective configuration and where each value came from"
+    )
     _scan_options(config)
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
@@ -147,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     write = actions.add_parser("write", help="write today's findings to FILE")
     write.add_argument("file", metavar="FILE")
     _scan_options(write)
-    hook = commands.add_parser("hook", help="pre-commit: analyse the project, report findings in the given files")
+    hook = commands.add_parser(
+        "hook", help="pre-commit: analyse the project, report findings in the given files"
+    )
     hook.add_argument("files", nargs="*", metavar="FILE")
     _scan_options(hook, paths=False)
     _output_options(hook)
@@ -338,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         if getattr(args, "debug", False):
             raise
         print(f"sessguard: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

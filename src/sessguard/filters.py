@@ -31,7 +31,9 @@ from sessguard.model import (
 )
 from sessguard.rules.session_fixation import statement_hash
 
-_SESSGUARD = re.compile(r"#\s*sessguard\s*:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?", re.I)
+_SESSGUARD = re.compile(
+    r"#\s*sessguard\s*:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?", re.I
+)
 _NOSEC = re.compile(r"#\s*nosec\b:?\s*(?P<rules>[\w\-, ]*)", re.I)
 BASELINE_VERSION = 1
 
@@ -58,7 +60,7 @@ def parse_suppressions(path: str, comments: Iterable[tuple[int, str]]) -> list[S
         if nosec:
             names = tuple(r.strip() for r in re.split(r"[,\s]+", nosec.group("rules")) if r.strip())
             if names:
-                found.append(Suppression(path, line, names, "nosec", "nosec"))
+                found.append(Suppression(path, line, names, "", "nosec"))
     return found
 
 
@@ -230,6 +232,12 @@ def read_baseline(path: Path) -> list[BaselineEntry]:
         ):
             raise BaselineError(f"{path}: a baseline entry lacks rule_id, path, function or statement_hash")
         result.append(
-            BaselineEntry(raw["rule_id"], raw["path"], raw["function"], raw["statement_hash"], str(raw.get("message", "")))
+            BaselineEntry(
+                raw["rule_id"],
+                raw["path"],
+                raw["function"],
+                raw["statement_hash"],
+                str(raw.get("message", "")),
+            )
         )
     return result

@@ -99,8 +99,10 @@ def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: 
     stores = classify_stores(
         project.modules.values(), deps, KNOWLEDGE, project.frameworks, config.session_store
     )
-    relevant = relevant_functions(project)
-    resolver = EffectResolver(project, stores, extensions_of(config), relevant=relevant)
+    extensions = extensions_of(config)
+    configured = extensions.auth_functions | frozenset(extensions.regenerate_functions)
+    relevant = relevant_functions(project, configured)
+    resolver = EffectResolver(project, stores, extensions, relevant=relevant)
     protected = _protected_signals(project, resolver)
     if protected:
         resolver = replace(resolver, protected_signals=protected)

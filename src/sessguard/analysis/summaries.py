@@ -23,8 +23,9 @@ Key = tuple[str, Context, bool]
 MAX_ROUNDS = 8
 
 
-def relevant_functions(project: Project) -> frozenset[str]:
-    """Functions that touch a session, or call one that does (a reverse-reachability)."""
+def relevant_functions(project: Project, configured: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Functions that touch a session, or call one that does (a reverse-reachability).
+    `configured` names the project's own auth and regeneration functions."""
     knowledge = project.knowledge
     direct: set[str] = set()
     callers: dict[str, set[str]] = {}
@@ -34,7 +35,7 @@ def relevant_functions(project: Project) -> frozenset[str]:
                 direct.add(qualname)
                 continue
             library = project.known_name(event)
-            if library is not None and knowledge.is_known_callee(library):
+            if library is not None and (knowledge.is_known_callee(library) or library in configured):
                 direct.add(qualname)
                 continue
             if any(event.suffix[-len(p) :] == p for p, _, _ in knowledge.call_suffixes):

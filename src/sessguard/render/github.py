@@ -32,5 +32,6 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
         lines.append(f"::{COMMANDS[f.severity]} {properties}::{_data(f.message)}")
     for e in report.errors:
         where = f"file={_property(e.path)}" + (f",line={e.line}" if e.line else "")
-        lines.append(f"::warning {where},title=sessguard could not analyse this file::{_data(e.kind + ': ' + e.message)}")
+        title = "title=sessguard could not analyse this file"
+        lines.append(f"::warning {where},{title}::{_data(e.kind + ': ' + e.message)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -30,7 +30,9 @@ def _uri(path: str) -> dict[str, str]:
     return {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
-def _location(path: str, line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> dict[str, Any]:
+def _location(
+    path: str, line: int, column: int, end_line: int | None = None, end_column: int | None = None
+) -> dict[str, Any]:
     region = {
         "startLine": line,
         "startColumn": column,
@@ -61,7 +63,9 @@ def rule_dict(rule: Any) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, occurrence: int, suppressed: Suppressed | None, baseline: bool) -> dict[str, Any]:
+def _result(
+    finding: Finding, occurrence: int, suppressed: Suppressed | None, baseline: bool
+) -> dict[str, Any]:
     span = finding.span
     location = _location(finding.path, span.line, span.column, span.end_line, span.end_column)
     if finding.snippet:
@@ -98,7 +102,9 @@ def _result(finding: Finding, occurrence: int, suppressed: Suppressed | None, ba
         kind = "inSource" if suppressed.kind == "inline" else "external"
         result["suppressions"] = [{"kind": kind, "justification": suppressed.reason}]
     if baseline:
-        result["baselineState"] = "unchanged" if suppressed is not None and suppressed.kind == "baseline" else "new"
+        result["baselineState"] = (
+            "unchanged" if suppressed is not None and suppressed.kind == "baseline" else "new"
+        )
     return result
 
 

@@ -106,7 +106,9 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
             out.extend(block)
             out.append("")
     for entry in report.fixed:
-        out.append(f"{inert(entry.path)}: fixed since the baseline: {inert(entry.function)}: {inert(entry.message)}")
+        out.append(
+            f"{inert(entry.path)}: fixed since the baseline: {inert(entry.function)}: {inert(entry.message)}"
+        )
     if report.fixed:
         out.append("")
     for error in report.errors:

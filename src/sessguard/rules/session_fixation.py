@@ -285,7 +285,9 @@ def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
     seen: dict[str, int] = {}
     result = []
     for finding in sorted(findings, key=lambda f: (f.path, f.span.line, f.span.column)):
-        basis = "\0".join((finding.rule_id, finding.path, finding.function, statement_hash(finding.statement)))
+        basis = "\0".join(
+            (finding.rule_id, finding.path, finding.function, statement_hash(finding.statement))
+        )
         count = seen.get(basis, 0)
         seen[basis] = count + 1
         digest = hashlib.sha256(f"{basis}\0{count}".encode()).hexdigest()[:32]
