@@ -9,6 +9,7 @@ import ast
 import codecs
 import io
 import re
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -65,11 +66,17 @@ def parse(data: bytes, path: str) -> Source | FileError:
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
         return FileError(path, "syntax", "source contains a NUL byte", line, None)
+    too_deep = depth_check(text, path)
+    if too_deep is not None:
+        return too_deep
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
+        newer = _newer_syntax(exc, text)
+        if newer is not None:
+            return FileError(path, "unsupported-syntax", newer, exc.lineno, exc.offset)
         return FileError(
             path,
             "syntax",
@@ -84,6 +91,131 @@ def parse(data: bytes, path: str) -> Source | FileError:
     except ValueError as exc:
         return FileError(path, "syntax", _first_line(str(exc)))
     return Source(path, text, tree, split_lines(text))
+
+
+# Syntax a newer Python accepts, recognised on the line the running parser rejects.
+_NEWER_SYNTAX: tuple[tuple[re.Pattern[str], tuple[int, int], str], ...] = (
+    (re.compile(r"^\s*type\s+\w+\s*[\[=]"), (3, 12), "a `type` alias statement (PEP 695)"),
+    (re.compile(r"^\s*(async\s+)?def\s+\w+\s*\["), (3, 12), "type parameters on a function (PEP 695)"),
+    (re.compile(r"^\s*class\s+\w+\s*\["), (3, 12), "type parameters on a class (PEP 695)"),
+    (re.compile(r"^\s*except\s*\*"), (3, 11), "`except*` (PEP 654)"),
+)
+
+
+def _newer_syntax(error: SyntaxError, text: str) -> str | None:
+    """Name the Python version a rejected construct needs, when that is the reason."""
+    running = sys.version_info[:2]
+    lines = split_lines(text)
+    line = lines[error.lineno - 1] if error.lineno and 0 < error.lineno <= len(lines) else ""
+    for pattern, version, what in _NEWER_SYNTAX:
+        if running < version and pattern.search(line):
+            return _needs(version, what)
+    if running < (3, 12) and (error.msg or "").startswith("f-string"):
+        return _needs((3, 12), "an f-string that nests quotes, comments or backslashes (PEP 701)")
+    return None
+
+
+def _needs(version: tuple[int, int], what: str) -> str:
+    running = ".".join(map(str, sys.version_info[:2]))
+    return f"needs Python {version[0]}.{version[1]} for {what}; sessguard runs on Python {running}"
+
+
+# -- nesting, refused before the parser sees it -----------------------------------------------
+
+MAX_BRACKETS = 200  # CPython's own tokenizer limit
+MAX_CHAIN = 1500  # operators in one chain (a + b + ...) or unary run: AST depth
+_BRACKET = re.compile(r"[()\[\]{}]")
+_UNARY_RUN = re.compile(r"(?:[-+~]\s*){200,}|(?:\bnot\s+){200,}")
+_CHAIN_OPERATORS = frozenset(
+    {
+        "+",
+        "-",
+        "*",
+        "/",
+        "//",
+        "%",
+        "@",
+        "**",
+        "<<",
+        ">>",
+        "&",
+        "|",
+        "^",
+        "~",
+        ".",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "==",
+        "!=",
+    }
+)
+_CHAIN_WORDS = frozenset({"if", "else", "and", "or", "not", "lambda", "await", "in", "is"})
+_SEPARATORS = frozenset({",", ";", ":", "=", ":="})
+
+
+def depth_check(text: str, path: str) -> FileError | None:
+    """Refuse input nested deeper than the parser and our visitors can take, before parsing.
+
+    Cheap C-speed estimates first (they over-count: brackets and operators inside strings
+    count too); only a file they flag is tokenized to measure exactly, so ordinary files
+    pay almost nothing."""
+    if not _suspicious(text):
+        return None
+    try:
+        return _measure(text, path)
+    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
+        return None  # the parser will report what is wrong with it
+
+
+def _suspicious(text: str) -> bool:
+    if _UNARY_RUN.search(text):
+        return True
+    if any(len(line) > 4 * MAX_CHAIN for line in text.splitlines() if len(line) > 4 * MAX_CHAIN):
+        return True
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    return deepest > MAX_BRACKETS // 2
+
+
+def _measure(text: str, path: str) -> FileError | None:
+    depth = 0
+    chains = [0]  # operators since the last separator, per bracket level
+    unary = 0
+    previous = ""
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        kind, value = token.type, token.string
+        line, column = token.start[0], token.start[1] + 1
+        if kind == tokenize.OP and value in "([{":
+            depth += 1
+            chains.append(0)
+            if depth > MAX_BRACKETS:
+                return FileError(path, "too-deep", f"more than {MAX_BRACKETS} nested brackets", line, column)
+        elif kind == tokenize.OP and value in ")]}":
+            depth = max(0, depth - 1)
+            if len(chains) > 1:
+                chains.pop()
+        elif kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) or value in _SEPARATORS:
+            chains[-1] = 0
+        elif value in _CHAIN_OPERATORS or (kind == tokenize.NAME and value in _CHAIN_WORDS):
+            chains[-1] += 1
+            after_operator = previous in _CHAIN_OPERATORS or previous in _CHAIN_WORDS
+            is_unary = value in ("-", "+", "~", "not") and (
+                after_operator or previous in "([{,;:=" or not previous
+            )
+            unary = unary + 1 if is_unary else 0
+            if chains[-1] > MAX_CHAIN or unary > MAX_CHAIN:
+                return FileError(
+                    path, "too-deep", f"an expression more than {MAX_CHAIN} operators deep", line, column
+                )
+        else:
+            unary = 0
+        if kind not in (tokenize.NL, tokenize.COMMENT):
+            previous = value
+    return None
 
 
 def _first_line(message: str) -> str:

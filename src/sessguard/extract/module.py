@@ -29,9 +29,9 @@ from sessguard.extract.names import (
     build_module_scope,
     dotted,
     import_bindings,
-    local_names,
     string_value,
 )
+from sessguard.extract.walk import Body, local_names, own_nodes
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Environment
 from sessguard.model import Span
@@ -139,14 +139,16 @@ class _Extractor:
             frameworks=self.frameworks,
             knowledge=self.knowledge,
         )
-        _module_session_globals(tree.body, module_scope)
-        self.collect_evidence(tree.body, module_scope, module_level=True)
+        body = own_nodes(tree.body)
+        _module_session_globals(body, module_scope)
+        self.collect_evidence(body, module_scope, module_level=True)
         self.add_function(
             name="<module>",
             qualname=module_scope.qualname,
             node=None,
             body=tree.body,
             fscope=module_scope,
+            walked=body,
         )
         self.definitions(tree.body, self.scope.module, None, None, module_scope)
 
@@ -179,7 +181,7 @@ class _Extractor:
         for inner in ast.walk(node):
             if isinstance(inner, (ast.Assign, ast.AnnAssign)):
                 self.self_attribute_type(inner, ctx, resolver)
-        self.collect_evidence(node.body, resolver, module_level=True)
+        self.collect_evidence(own_nodes(node.body), resolver, module_level=True)
         methods = tuple(
             (s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef)
         )
@@ -217,20 +219,22 @@ class _Extractor:
         decorators = [resolver.resolve_qual(_decorator_callee(d)) or "" for d in node.decorator_list]
         static = any(d.endswith("staticmethod") for d in decorators)
         self_name = params[0].name if class_ctx is not None and params and not static else None
+        body = own_nodes(node.body)
         fscope = FunctionScope(
             module=self.scope,
             qualname=qualname,
             params={p.name: p for p in params},
             self_name=self_name,
             class_ctx=class_ctx,
-            locals=local_names(node) - {p.name for p in params},
+            locals=local_names(body) - {p.name for p in params},
             frameworks=self.frameworks,
             enclosing=enclosing,
             knowledge=self.knowledge,
         )
-        self.local_bindings(node, fscope, qualname)
-        _prepare_aliases(node.body, fscope)
-        self.collect_evidence(node.body, fscope, module_level=False)
+        self.local_bindings(body, fscope, qualname)
+        if body.active:
+            _prepare_aliases(body, fscope)
+        self.collect_evidence(body, fscope, module_level=False)
         self.add_function(
             name=node.name,
             qualname=qualname,
@@ -241,6 +245,7 @@ class _Extractor:
             bound=self_name is not None,
             class_qualname=class_ctx.qualname if class_ctx else None,
             decorations=self.decorations(node.decorator_list, resolver),
+            walked=body,
         )
         self.definitions(node.body, qualname, None, fscope, fscope)
 
@@ -271,8 +276,8 @@ class _Extractor:
             node = node.left
         return resolver.resolve_qual(node)
 
-    def local_bindings(self, node: FunctionNode, fscope: FunctionScope, qualname: str) -> None:
-        for stmt in _own_statements(node.body):
+    def local_bindings(self, body: Body, fscope: FunctionScope, qualname: str) -> None:
+        for stmt in body.statements:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 for name, target in import_bindings(stmt, self.scope.module, self.scope.is_package):
                     fscope.local_bindings[name] = target
@@ -291,8 +296,11 @@ class _Extractor:
         bound: bool = False,
         class_qualname: str | None = None,
         decorations: tuple[bool, tuple[str, ...], tuple[str, ...]] = (False, (), ()),
+        walked: Body | None = None,
     ) -> None:
-        graph = GraphBuilder(fscope, self.source).build(body)
+        walked = walked or own_nodes(body)
+        # no call and no store into an object: nothing here can be an event
+        graph = GraphBuilder(fscope, self.source).build(body if walked.active else [])
         entry, routes, receives = decorations
         line = node.lineno if node is not None else 1
         span = Span(line, (node.col_offset + 1) if node is not None else 1, line, 1)
@@ -307,9 +315,7 @@ class _Extractor:
                 bound_method=bound,
                 entry_point=entry,
                 route_paths=routes,
-                credential_check=credential_check(
-                    node for stmt in _own_statements(body) for node in _own_nodes(stmt)
-                ),
+                credential_check=credential_check(walked.nodes),
                 nodes=graph.nodes,
                 successors=graph.successors,
                 events=graph.events,
@@ -346,20 +352,19 @@ class _Extractor:
 
     # -- store evidence and signal connections -----------------------------------------
 
-    def collect_evidence(self, body: list[ast.stmt], fscope: FunctionScope, module_level: bool) -> None:
-        for stmt in _own_statements(body):
-            for node in _own_nodes(stmt):
-                if isinstance(node, ast.Call):
-                    self.call_evidence(node, fscope)
-                elif isinstance(node, ast.Dict):
-                    for key, value in zip(node.keys, node.values, strict=True):
-                        name = string_value(key) if key is not None else None
-                        if name in self.knowledge.config_keys:
-                            self.config(name, value, node.lineno)
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    def collect_evidence(self, body: Body, fscope: FunctionScope, module_level: bool) -> None:
+        for node in body.nodes:
+            if isinstance(node, ast.Call):
+                self.call_evidence(node, fscope)
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    name = string_value(key) if key is not None else None
+                    if name in self.knowledge.config_keys:
+                        self.config(name, value, node.lineno)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    self.assignment_evidence(target, stmt.value, fscope, module_level)
+                    self.assignment_evidence(target, node.value, fscope, module_level)
 
     def call_evidence(self, node: ast.Call, fscope: FunctionScope) -> None:
         callee = fscope.resolve_qual(node.func)
@@ -418,61 +423,29 @@ def _defs(body: list[ast.stmt]) -> Iterator[FunctionNode | ast.ClassDef]:
                 yield from _defs(case.body)
 
 
-def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement of a body, through blocks, not into nested defs or classes."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for name in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                yield from _own_statements(inner)
-        for handler in getattr(stmt, "handlers", []) or []:
-            yield from _own_statements(handler.body)
-        for case in getattr(stmt, "cases", []) or []:
-            yield from _own_statements(case.body)
-
-
-def _own_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
-    """The expressions of one statement itself (not of its nested blocks)."""
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return
-    for field_name, value in ast.iter_fields(stmt):
-        if field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            continue
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, ast.AST) and not isinstance(item, ast.stmt):
-                for node in ast.walk(item):
-                    if not isinstance(node, ast.Lambda):
-                        yield node
-
-
-def _prepare_aliases(body: list[ast.stmt], scope: FunctionScope) -> None:
+def _prepare_aliases(body: Body, scope: FunctionScope) -> None:
     """Local names that stand for a session, a request or an instance (flow-insensitive).
 
     A name is an alias only when every assignment to it gives the same kind of value;
     any other binding of it (a loop variable, an `except` name) makes it a plain local.
     """
     assignments: dict[str, list[ast.expr | None]] = {}
-    for stmt in _own_statements(body):
-        for node in [stmt, *_own_nodes(stmt)]:
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    plain = isinstance(target, ast.Name)
-                    for name in assigned_names(target):
-                        assignments.setdefault(name, []).append(node.value if plain else None)
-            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name):
-                assignments.setdefault(node.target.id, []).append(node.value)
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                for name in assigned_names(node.target):
-                    assignments.setdefault(name, []).append(None)
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if item.optional_vars is not None:
-                        for name in assigned_names(item.optional_vars):
-                            assignments.setdefault(name, []).append(None)
+    for node in body.nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                plain = isinstance(target, ast.Name)
+                for name in assigned_names(target):
+                    assignments.setdefault(name, []).append(node.value if plain else None)
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name):
+            assignments.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            for name in assigned_names(node.target):
+                assignments.setdefault(name, []).append(None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    for name in assigned_names(item.optional_vars):
+                        assignments.setdefault(name, []).append(None)
     for _ in range(2):  # twice, so that `s = request.session; t = s` settles
         for name, values in assignments.items():
             if name in scope.params and name != scope.self_name:
@@ -490,10 +463,10 @@ def _prepare_aliases(body: list[ast.stmt], scope: FunctionScope) -> None:
                 scope.tainted.add(name)
 
 
-def _module_session_globals(body: list[ast.stmt], scope: FunctionScope) -> None:
+def _module_session_globals(body: Body, scope: FunctionScope) -> None:
     """Module-level names every assignment of which is a session object."""
     values: dict[str, list[ast.expr | None]] = {}
-    for stmt in _own_statements(body):
+    for stmt in body.statements:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for target in targets:
