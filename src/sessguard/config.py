@@ -45,6 +45,7 @@ class Config:
     session_store: Mapping[str, Store] = field(default_factory=dict)
     report_unused_suppressions: bool = True
     max_file_bytes: int = 10 * 1024 * 1024
+    file_timeout: float = 5.0  # seconds of analysis per file, after parsing
 
 
 class ConfigError(Exception):
@@ -84,6 +85,12 @@ def _positive_int(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise TypeError("a positive integer")
     return value
+
+
+def _positive_number(value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1e6:
+        raise TypeError("a positive number of seconds")
+    return float(value)
 
 
 def _orders(value: Any) -> dict[str, Order]:
@@ -128,6 +135,7 @@ KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "session-store": ("session_store", _stores),
     "report-unused-suppressions": ("report_unused_suppressions", _bool),
     "max-file-size": ("max_file_bytes", _positive_int),
+    "file-timeout": ("file_timeout", _positive_number),
 }
 FIELD_KEYS = {attribute: key for key, (attribute, _) in KEYS.items()}
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sys
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sessguard import __version__
 from sessguard.analysis.effects import EffectResolver, Extensions
@@ -15,36 +18,14 @@ from sessguard.analysis.stores import classify_stores
 from sessguard.analysis.summaries import Solver, relevant_functions
 from sessguard.config import Config
 from sessguard.dependencies import Dependency, read_dependencies
-from sessguard.discover import SourceFile, discover, display_path
+from sessguard.discover import discover, display_path
 from sessguard.extract.facts import ModuleFacts
-from sessguard.extract.module import extract_module
+from sessguard.extract.file import extract_file
 from sessguard.filters import apply_filters
 from sessguard.frameworks import KNOWLEDGE
 from sessguard.frameworks.identity import IdentityVocabulary
 from sessguard.model import BaselineEntry, FileError, Finding, Order, Report, Stats
 from sessguard.rules.session_fixation import report
-from sessguard.source import parse
-
-
-def extract_file(file: SourceFile, max_bytes: int) -> ModuleFacts | FileError:
-    """Read, decode, parse and reduce one file; every failure becomes a FileError."""
-    try:
-        with open(file.path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        kind = "permission" if isinstance(exc, PermissionError) else "unreadable"
-        return FileError(file.display, kind, exc.strerror or str(exc))
-    if len(data) > max_bytes:
-        return FileError(file.display, "too-large", f"larger than {max_bytes} bytes")
-    source = parse(data, file.display)
-    if isinstance(source, FileError):
-        return source
-    try:
-        return extract_module(source, file.module, file.is_package)
-    except RecursionError:
-        return FileError(file.display, "too-deep", "nesting too deep to analyse")
-    except Exception as exc:
-        return FileError(file.display, "internal", f"{type(exc).__name__}: {exc}")
 
 
 def extensions_of(config: Config) -> Extensions:
@@ -55,18 +36,66 @@ def extensions_of(config: Config) -> Extensions:
     )
 
 
+T = TypeVar("T")
+STACK_BYTES = 256 * 1024 * 1024
+RECURSION_LIMIT = 20_000
+
+
 def scan(
     paths: Sequence[str] = (".",),
     config: Config | None = None,
     baseline: Sequence[BaselineEntry] | None = None,
     config_files: Sequence[str] = (),
 ) -> Report:
-    config = config or Config()
+    """Scan in a thread with a deep stack: the visitors recurse as deep as the syntax tree
+    that the depth check let through, and a deep call chain recurses in the fixpoint; with
+    a large stack a raised recursion limit cannot overflow the C stack."""
+    return in_deep_thread(_scan, paths, config or Config(), baseline, config_files)
+
+
+def in_deep_thread(function: Callable[..., T], *args: Any) -> T:
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            outcome["error"] = exc
+
+    previous_size = threading.stack_size()
+    previous_limit = sys.getrecursionlimit()
+    try:
+        threading.stack_size(STACK_BYTES)
+        sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
+        worker = threading.Thread(target=target, name="sessguard-scan", daemon=True)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous_size)
+        sys.setrecursionlimit(previous_limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+def _scan(
+    paths: Sequence[str],
+    config: Config,
+    baseline: Sequence[BaselineEntry] | None,
+    config_files: Sequence[str],
+) -> Report:
     found = discover(paths, config.exclude, config.extend_exclude, config.respect_gitignore)
     modules: list[ModuleFacts] = []
     errors: list[FileError] = list(found.errors)
     for file in found.files:
-        result = extract_file(file, config.max_file_bytes)
+        result = extract_file(
+            str(file.path),
+            file.display,
+            file.module,
+            file.is_package,
+            config.max_file_bytes,
+            config.file_timeout,
+        )
         if isinstance(result, FileError):
             errors.append(result)
         else:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import ast
 import codecs
+import errno
 import io
+import os
 import re
+import stat
 import sys
 import tokenize
 import warnings
@@ -35,6 +38,50 @@ class Source:
         if text.isascii():
             return byte_offset + 1
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")) + 1
+
+
+def read(path: str | os.PathLike[str], shown: str, max_bytes: int) -> bytes | FileError:
+    """The bytes of a regular file, at most `max_bytes` of them.
+
+    Opened without following a symbolic link and without blocking (a FIFO named `x.py`
+    must not hang the scan), then checked to be a regular file before anything is read;
+    a device such as /dev/zero is never read."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        return FileError(shown, _os_error_kind(exc), exc.strerror or str(exc))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return FileError(shown, "not-regular", "not a regular file")
+        if info.st_size > max_bytes:
+            return FileError(shown, "too-large", f"{info.st_size} bytes, more than the limit of {max_bytes}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(descriptor, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            return FileError(shown, "too-large", f"more than the limit of {max_bytes} bytes")
+        return b"".join(chunks)
+    except OSError as exc:
+        return FileError(shown, _os_error_kind(exc), exc.strerror or str(exc))
+    finally:
+        os.close(descriptor)
+
+
+def _os_error_kind(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission"
+    if exc.errno == errno.ELOOP:
+        return "symlink-loop"
+    if isinstance(exc, FileNotFoundError):
+        return "not-found"
+    return "unreadable"
 
 
 def split_lines(text: str) -> tuple[str, ...]:

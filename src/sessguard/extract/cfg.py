@@ -25,6 +25,7 @@ from sessguard.extract.facts import (
     Node,
     NodeKind,
 )
+from sessguard.extract.walk import NO_DEADLINE, Deadline
 from sessguard.model import Span
 from sessguard.source import Source
 
@@ -74,9 +75,10 @@ class Graph:
 
 
 class GraphBuilder:
-    def __init__(self, scope: FunctionScope, source: Source) -> None:
+    def __init__(self, scope: FunctionScope, source: Source, deadline: Deadline = NO_DEADLINE) -> None:
         self.scope = scope
         self.source = source
+        self.deadline = deadline
         self.nodes: list[Node] = [
             Node(NodeKind.ENTRY),
             Node(NodeKind.RETURN_EXIT),
@@ -89,6 +91,7 @@ class GraphBuilder:
     # -- graph primitives --------------------------------------------------------------
 
     def node(self, kind: NodeKind, line: int = 0, event: int = -1) -> int:
+        self.deadline.tick()
         self.nodes.append(Node(kind, event, line))
         self.succ.append([])
         index = len(self.nodes) - 1

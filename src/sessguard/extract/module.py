@@ -31,7 +31,7 @@ from sessguard.extract.names import (
     import_bindings,
     string_value,
 )
-from sessguard.extract.walk import Body, local_names, own_nodes
+from sessguard.extract.walk import Body, Deadline, local_names, own_nodes
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Environment
 from sessguard.model import Span
@@ -43,7 +43,11 @@ RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.di
 
 
 def extract_module(
-    source: Source, module: str, is_package: bool, knowledge: Knowledge = KNOWLEDGE
+    source: Source,
+    module: str,
+    is_package: bool,
+    knowledge: Knowledge = KNOWLEDGE,
+    deadline: float | None = None,
 ) -> ModuleFacts:
     tree = source.tree
     environment = _environment(source.path, knowledge)
@@ -55,9 +59,11 @@ def extract_module(
     frameworks = knowledge.frameworks_of_packages(packages)
     if environment:
         frameworks |= {environment[0]}
-    extractor = _Extractor(source, scope, frameworks, knowledge)
+    extractor = _Extractor(source, scope, frameworks, knowledge, Deadline(deadline))
     extractor.module_body(tree)
-    lines = sorted({(e.stmt.line, source.line(e.stmt.line)) for f in extractor.functions for e in f.events})
+    lines = sorted(
+        {(e.stmt.line, _shortened(source.line(e.stmt.line))) for f in extractor.functions for e in f.events}
+    )
     return ModuleFacts(
         path=source.path,
         module=module,
@@ -93,6 +99,14 @@ def suppression_comments(text: str) -> tuple[tuple[int, str], ...]:
     return tuple(found)
 
 
+MAX_LINE = 200
+
+
+def _shortened(line: str) -> str:
+    """A source line for display, never the whole of a 5 MB one."""
+    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
+
+
 def _environment(path: str, knowledge: Knowledge) -> tuple[str, Environment] | None:
     """The framework environment a file runs in, by the directory it sits in."""
     parents = set(PurePosixPath(path).parts[:-1])
@@ -114,9 +128,15 @@ def _imported_packages(tree: ast.Module) -> frozenset[str]:
 
 class _Extractor:
     def __init__(
-        self, source: Source, scope: ModuleScope, frameworks: frozenset[str], knowledge: Knowledge
+        self,
+        source: Source,
+        scope: ModuleScope,
+        frameworks: frozenset[str],
+        knowledge: Knowledge,
+        deadline: Deadline,
     ) -> None:
         self.source = source
+        self.deadline = deadline
         self.scope = scope
         self.frameworks = frameworks
         self.knowledge = knowledge
@@ -139,7 +159,7 @@ class _Extractor:
             frameworks=self.frameworks,
             knowledge=self.knowledge,
         )
-        body = own_nodes(tree.body)
+        body = own_nodes(tree.body, self.deadline)
         _module_session_globals(body, module_scope)
         self.collect_evidence(body, module_scope, module_level=True)
         self.add_function(
@@ -181,7 +201,7 @@ class _Extractor:
         for inner in ast.walk(node):
             if isinstance(inner, (ast.Assign, ast.AnnAssign)):
                 self.self_attribute_type(inner, ctx, resolver)
-        self.collect_evidence(own_nodes(node.body), resolver, module_level=True)
+        self.collect_evidence(own_nodes(node.body, self.deadline), resolver, module_level=True)
         methods = tuple(
             (s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef)
         )
@@ -219,7 +239,7 @@ class _Extractor:
         decorators = [resolver.resolve_qual(_decorator_callee(d)) or "" for d in node.decorator_list]
         static = any(d.endswith("staticmethod") for d in decorators)
         self_name = params[0].name if class_ctx is not None and params and not static else None
-        body = own_nodes(node.body)
+        body = own_nodes(node.body, self.deadline)
         fscope = FunctionScope(
             module=self.scope,
             qualname=qualname,
@@ -298,9 +318,9 @@ class _Extractor:
         decorations: tuple[bool, tuple[str, ...], tuple[str, ...]] = (False, (), ()),
         walked: Body | None = None,
     ) -> None:
-        walked = walked or own_nodes(body)
+        walked = walked or own_nodes(body, self.deadline)
         # no call and no store into an object: nothing here can be an event
-        graph = GraphBuilder(fscope, self.source).build(body if walked.active else [])
+        graph = GraphBuilder(fscope, self.source, self.deadline).build(body if walked.active else [])
         entry, routes, receives = decorations
         line = node.lineno if node is not None else 1
         span = Span(line, (node.col_offset + 1) if node is not None else 1, line, 1)

@@ -10,9 +10,30 @@ cannot produce an event, so its graph is not built at all.
 from __future__ import annotations
 
 import ast
+import time
 from dataclasses import dataclass
 
 Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+
+
+class Timeout(Exception):
+    """The per-file time budget ran out."""
+
+
+class Deadline:
+    """A cheap, cooperative time check for long loops over one file."""
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+        self.count = 0
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.at is not None and self.count % 4096 == 0 and time.monotonic() > self.at:
+            raise Timeout
+
+
+NO_DEADLINE = Deadline(None)
 
 
 @dataclass
@@ -22,12 +43,13 @@ class Body:
     active: bool  # a call, a store into a subscript or attribute, a delete, an `x op= y`
 
 
-def own_nodes(body: list[ast.stmt]) -> Body:
+def own_nodes(body: list[ast.stmt], deadline: Deadline = NO_DEADLINE) -> Body:
     nodes: list[ast.AST] = []
     statements: list[ast.stmt] = []
     active = False
     stack: list[ast.AST] = list(reversed(body))
     while stack:
+        deadline.tick()
         node = stack.pop()
         nodes.append(node)
         if isinstance(node, ast.stmt):
