@@ -108,6 +108,12 @@ def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
         "--max-file-size", type=_size, metavar="BYTES", help="skip larger files, reported as too-large"
     )
     config.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="follow symbolic links whose target stays inside the scanned tree",
+    )
+    config.add_argument(
         "--no-report-unused-suppressions",
         dest="report_unused",
         action="store_false",
@@ -195,6 +201,7 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
         "min_severity": (args.min_severity, "--min-severity"),
         "min_confidence": (args.min_confidence, "--min-confidence"),
         "max_file_bytes": (args.max_file_size, "--max-file-size"),
+        "follow_symlinks": (args.follow_symlinks, "--follow-symlinks"),
         "report_unused_suppressions": (args.report_unused, "--no-report-unused-suppressions"),
         "select": (tuple(args.select) if args.select else None, "--select"),
         "ignore": (tuple(args.ignore) if args.ignore else None, "--ignore"),

@@ -46,6 +46,7 @@ class Config:
     report_unused_suppressions: bool = True
     max_file_bytes: int = 10 * 1024 * 1024
     file_timeout: float = 5.0  # seconds of analysis per file, after parsing
+    follow_symlinks: bool = False
 
 
 class ConfigError(Exception):
@@ -136,6 +137,7 @@ KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "report-unused-suppressions": ("report_unused_suppressions", _bool),
     "max-file-size": ("max_file_bytes", _positive_int),
     "file-timeout": ("file_timeout", _positive_number),
+    "follow-symlinks": ("follow_symlinks", _bool),
 }
 FIELD_KEYS = {attribute: key for key, (attribute, _) in KEYS.items()}
 

@@ -8,8 +8,10 @@ line are always scanned.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +94,7 @@ class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     dependency_files: list[Path] = field(default_factory=list)
-    skipped: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # by kind: "symlink"
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -135,6 +137,7 @@ def discover(
     exclude: Sequence[str] | None = None,
     extend_exclude: Sequence[str] = (),
     gitignore: bool = True,
+    follow_symlinks: bool = False,
 ) -> Discovery:
     """Walk `paths`. `exclude` (gitignore patterns) replaces the default excluded
     directories; `extend_exclude` adds to whichever applies."""
@@ -154,7 +157,7 @@ def discover(
             continue
         if stat.S_ISDIR(info.st_mode):
             ignored = _Ignored(names, patterns, gitignore)
-            for path in _walk(root, ignored, result):
+            for path in _walk(root, ignored, result, follow_symlinks):
                 _add(path, cwd, namer, result, seen, root)
         elif stat.S_ISREG(info.st_mode):
             _add(root, cwd, namer, result, seen, None)
@@ -199,47 +202,86 @@ def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
     return renamed
 
 
-def _walk(root: Path, ignored: _Ignored, result: Discovery) -> Iterator[Path]:
+def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Iterator[Path]:
+    """Regular `.py` files under `root`. Links are counted and skipped, or with `follow`
+    taken only when their target stays inside `root`; a directory reached twice (by
+    device and inode) is a loop and is reported, never walked again."""
+    real_root = Path(os.path.realpath(root))
+    visited: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
         directory = stack.pop()
-        ignored.load(directory)
         try:
+            info = os.stat(directory)
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            result.errors.append(
-                FileError(
-                    display_path(directory, Path(os.getcwd())), "permission", exc.strerror or "cannot list"
-                )
-            )
+            result.errors.append(FileError(_shown(directory), "permission", exc.strerror or "cannot list"))
             continue
+        if (info.st_dev, info.st_ino) in visited:
+            result.errors.append(FileError(_shown(directory), "symlink-loop", "directory reached twice"))
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        ignored.load(directory)
         for entry in entries:
+            path = Path(entry.path)
             try:
                 if entry.is_symlink():
-                    if entry.name.endswith(".py"):
-                        result.skipped += 1
+                    if not follow:
+                        if entry.name.endswith(".py") or _points_to_directory(entry):
+                            result.skipped["symlink"] += 1
+                        continue
+                    target = _followed(path, real_root, result)
+                    if target is None:
+                        continue
+                    is_dir = target.is_dir()
+                else:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                if is_dir:
+                    if not ignored.skip(path, root, is_dir=True):
+                        stack.append(path)
                     continue
-                if entry.is_dir(follow_symlinks=False):
-                    if not ignored.skip(Path(entry.path), root, is_dir=True):
-                        stack.append(Path(entry.path))
+                if not entry.name.endswith(".py"):
+                    if is_dependency_file(entry.name) and not entry.is_symlink():
+                        result.dependency_files.append(Path(os.path.abspath(path)))
                     continue
-                if not entry.is_file(follow_symlinks=False):
-                    if entry.name.endswith(".py"):
-                        result.errors.append(
-                            FileError(
-                                display_path(Path(entry.path), Path(os.getcwd())),
-                                "not-regular",
-                                "not a regular file",
-                            )
-                        )
+                if ignored.skip(path, root, is_dir=False):
+                    continue
+                if not (path.is_file() if follow else entry.is_file(follow_symlinks=False)):
+                    result.errors.append(FileError(_shown(path), "not-regular", "not a regular file"))
                     continue
             except OSError:
                 continue
-            if entry.name.endswith(".py"):
-                if not ignored.skip(Path(entry.path), root, is_dir=False):
-                    yield Path(entry.path)
-            elif is_dependency_file(entry.name):
-                result.dependency_files.append(Path(os.path.abspath(entry.path)))
+            yield path
+
+
+def _points_to_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:
+        return True  # a loop: it was meant to be a directory
+
+
+def _followed(link: Path, real_root: Path, result: Discovery) -> Path | None:
+    """Where a link leads, if it may be followed: inside the root, not in a loop."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            result.errors.append(FileError(_shown(link), "symlink-loop", "the link points to itself"))
+        else:
+            result.errors.append(FileError(_shown(link), "not-found", "the link's target does not exist"))
+        return None
+    target = Path(os.path.realpath(link))
+    if target != real_root and real_root not in target.parents:
+        result.errors.append(
+            FileError(_shown(link), "symlink-outside", "the link leads out of the scanned tree")
+        )
+        return None
+    return target
+
+
+def _shown(path: Path) -> str:
+    return display_path(path, Path(os.getcwd()))
 
 
 def _ancestor_dependency_files(root: Path) -> Iterator[Path]:

@@ -142,3 +142,4 @@ class Report:
     baseline_used: bool = False
     hidden: int = 0  # findings below --min-severity / --min-confidence
     config_files: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, int], ...] = ()  # not analysed by choice, by kind: ("symlink", 2)

@@ -84,7 +84,9 @@ def _scan(
     baseline: Sequence[BaselineEntry] | None,
     config_files: Sequence[str],
 ) -> Report:
-    found = discover(paths, config.exclude, config.extend_exclude, config.respect_gitignore)
+    found = discover(
+        paths, config.exclude, config.extend_exclude, config.respect_gitignore, config.follow_symlinks
+    )
     modules: list[ModuleFacts] = []
     errors: list[FileError] = list(found.errors)
     for file in found.files:
@@ -105,9 +107,9 @@ def _scan(
     findings = analyse(modules, dependencies, config)
     filtered = apply_filters(findings, {m.path: m.comments for m in modules if m.comments}, config, baseline)
     stats = Stats(
-        files_discovered=len(found.files) + found.skipped,
+        files_discovered=len(found.files) + sum(found.skipped.values()),
         files_analyzed=len(modules),
-        files_skipped=len(found.files) + found.skipped - len(modules),
+        files_skipped=len(found.files) + sum(found.skipped.values()) - len(modules),
     )
     return Report(
         __version__,
@@ -119,6 +121,7 @@ def _scan(
         baseline_used=baseline is not None,
         hidden=filtered.hidden,
         config_files=tuple(config_files),
+        skipped=tuple(sorted(found.skipped.items())),
     )
 
 

@@ -25,9 +25,11 @@ RULE_INDEX = {rule.id: index for index, rule in enumerate(RULES)}
 
 
 def _uri(path: str) -> dict[str, str]:
+    """A percent-encoded URI for any path, including bytes that are not UTF-8."""
+    raw = path.encode("utf-8", "surrogateescape")
     if path.startswith("/"):
-        return {"uri": Path(path).as_uri()}
-    return {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"}
+        return {"uri": "file://" + quote(raw, safe="/")}
+    return {"uri": quote(raw, safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def _location(

@@ -14,7 +14,11 @@ from sessguard.model import RULE_ID, FileError, Finding, Level, Report
 from sessguard.render import PLAIN, RenderOptions
 
 MAX_SNIPPET = 160
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# C0, DEL, C1, bidi controls, line/paragraph separators, and the lone surrogates that stand
+# for undecodable bytes in file names
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
 _COLORS = {Level.HIGH: "\x1b[1;31m", Level.MEDIUM: "\x1b[33m", Level.LOW: "\x1b[36m"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -55,12 +59,11 @@ def _finding(finding: Finding, style: _Style) -> list[str]:
 
 
 def _error(error: FileError) -> str:
-    where = inert(error.path)
+    """`path: kind: message [line:col]`, one line whatever the path holds."""
+    position = ""
     if error.line is not None:
-        where += f":{error.line}"
-        if error.column is not None:
-            where += f":{error.column}"
-    return f"{where}: error[{error.kind}] {inert(error.message)}"
+        position = f" [{error.line}:{error.column}]" if error.column is not None else f" [{error.line}]"
+    return f"{inert(error.path)}: {error.kind}: {inert(error.message)}{position}"
 
 
 def summary_line(report: Report) -> str:
@@ -84,6 +87,10 @@ def summary_line(report: Report) -> str:
         parts.append(f"{baselined} in the baseline, {len(report.fixed)} fixed since")
     if report.hidden:
         parts.append(f"{report.hidden} below --min-severity/--min-confidence")
+    for kind, count in report.skipped:
+        if kind == "symlink":
+            plural = "s" if count != 1 else ""
+            parts.append(f"{count} symbolic link{plural} not followed (--follow-symlinks)")
     if report.errors:
         kinds = Counter(e.kind for e in report.errors)
         detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
