@@ -43,9 +43,40 @@ def test_line_numbers_with_crlf_and_lone_cr() -> None:
     source = parse(b"a = 1\r\nb = 2\rc = 3\n", "a.py")
     assert isinstance(source, Source)
     assert source.line(3) == "c = 3"
-    assert source.tree.body[2].lineno == 3
+    assert source.tree is not None and source.tree.body[2].lineno == 3
 
 
 def test_deep_nesting_is_contained() -> None:
     error = parse(b"x = " + b"(" * 200_000 + b")" * 200_000 + b"\n", "a.py")
     assert isinstance(error, FileError) and error.kind in ("too-deep", "syntax")
+
+
+def test_a_very_large_file_is_parsed_in_parts_with_true_line_numbers(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sessguard.pipeline import scan
+
+    monkeypatch.chdir(tmp_path)
+    table = "".join(f"def f_{i}(x):\n    return x + {i}\n" for i in range(40_000))
+    body = (
+        '"""\ndef looks_like_a_boundary():\n    pass\n"""\n'  # a docstring a part may not be cut in
+        + table
+        + "def login(user):\n    login_user(user)\n\n\nfrom flask_login import login_user\n"
+    )
+    (tmp_path / "big.py").write_text(body)
+    assert len(body) > 1 << 20
+    parsed = parse(body.encode(), "big.py")
+    assert isinstance(parsed, Source) and parsed.tree is None
+    assert sum(1 for _ in parsed.parts()) > 3
+    report = scan(["."])
+    line = body.count("\n", 0, body.index("login_user(user)")) + 1
+    # the import at the very end still resolves, through the module's final bindings
+    assert [(f.path, f.span.line) for f in report.findings] == [("big.py", line)]
+
+
+def test_a_syntax_error_in_a_part_has_the_files_line_number(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sessguard.pipeline import scan
+
+    monkeypatch.chdir(tmp_path)
+    table = "".join(f"def f_{i}(x):\n    return x + {i}\n" for i in range(40_000))
+    (tmp_path / "big.py").write_text(table + "def broken(:\n    pass\n")
+    report = scan(["."])
+    assert [(e.kind, e.line) for e in report.errors] == [("syntax", 80_001)]

@@ -161,14 +161,22 @@ def defaults() -> LoadedConfig:
 def find_config(start: Path) -> tuple[Path, bool] | None:
     """The nearest `.sessguard.toml`, or the nearest `pyproject.toml` (the project root),
     from `start` upwards. The flag says whether keys sit under `[tool.sessguard]`."""
-    directory = start if start.is_dir() else start.parent
+    directory = start if _is(start, "dir") else start.parent
     directory = Path(os.path.abspath(directory))
     for candidate in (directory, *directory.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        if _is(candidate / CONFIG_FILE, "file"):
             return candidate / CONFIG_FILE, False
-        if (candidate / PYPROJECT).is_file():
+        if _is(candidate / PYPROJECT, "file"):
             return candidate / PYPROJECT, True
     return None
+
+
+def _is(path: Path, kind: str) -> bool:
+    """`is_file()`/`is_dir()` that treat a directory we may not read as absent."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except OSError:
+        return False
 
 
 def read_table(path: Path, in_tool_section: bool, shown: str) -> dict[str, Any] | None:
@@ -222,7 +230,7 @@ def load_config(
     loaded = defaults()
     if explicit is not None:
         path = Path(explicit)
-        if not path.is_file():
+        if not _is(path, "file"):
             raise ConfigError(explicit, None, "no such configuration file")
         table = read_table(path, path.name == PYPROJECT, display(path))
         return parse_table(table or {}, display(path), loaded)

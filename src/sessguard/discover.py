@@ -114,7 +114,10 @@ class _ModuleNamer:
 
     def is_package_dir(self, directory: Path) -> bool:
         if directory not in self._package_dirs:
-            self._package_dirs[directory] = (directory / "__init__.py").is_file()
+            try:
+                self._package_dirs[directory] = (directory / "__init__.py").is_file()
+            except OSError:  # a directory we may not look into is not a package we can read
+                self._package_dirs[directory] = False
         return self._package_dirs[directory]
 
     def name(self, path: Path) -> tuple[str, bool]:

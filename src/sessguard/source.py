@@ -15,6 +15,7 @@ import stat
 import sys
 import tokenize
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sessguard.model import FileError
@@ -24,10 +25,20 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True)
 class Source:
+    """A decoded file. `tree` is None for a file parsed in parts (see `parts`)."""
+
     path: str
     text: str
-    tree: ast.Module
+    tree: ast.Module | None
     lines: tuple[str, ...]
+
+    def parts(self) -> Iterator[ast.Module]:
+        """The syntax tree, or for a very large file one top-level part at a time, so that
+        the trees of a generated 10 MB module never sit in memory together."""
+        if self.tree is not None:
+            yield self.tree
+            return
+        yield from _parse_parts(self.lines, self.path)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -116,6 +127,8 @@ def parse(data: bytes, path: str) -> Source | FileError:
     too_deep = depth_check(text, path)
     if too_deep is not None:
         return too_deep
+    if len(text) > PARTS_ABOVE:
+        return Source(path, text, None, split_lines(text))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -263,6 +276,70 @@ def _measure(text: str, path: str) -> FileError | None:
         if kind not in (tokenize.NL, tokenize.COMMENT):
             previous = value
     return None
+
+
+# -- very large files, parsed in parts ----------------------------------------------------
+
+PARTS_ABOVE = 1 << 20  # characters
+PART_SIZE = 128 * 1024
+MAX_MERGES = 8
+_TOP_LEVEL_START = re.compile(r"(?:@|def\s|async\s+def\s|class\s)")
+
+
+class PartError(Exception):
+    """A part of a large file that does not parse: carries the file's error."""
+
+    def __init__(self, error: FileError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _boundaries(lines: tuple[str, ...]) -> list[int]:
+    """Line indexes where a top-level definition (or its first decorator) starts."""
+    found: list[int] = []
+    previous_decorator = False
+    for index, line in enumerate(lines):
+        starts = bool(_TOP_LEVEL_START.match(line))
+        if starts and not previous_decorator:
+            found.append(index)
+        if line.strip():
+            previous_decorator = line.startswith("@")
+    return found
+
+
+def _parse_parts(lines: tuple[str, ...], path: str) -> Iterator[ast.Module]:
+    cuts = [0]
+    size = 0
+    boundaries = set(_boundaries(lines))
+    for index, line in enumerate(lines):
+        if size >= PART_SIZE and index in boundaries:
+            cuts.append(index)
+            size = 0
+        size += len(line) + 1
+    cuts.append(len(lines))
+    start = 0
+    position = 1
+    while position < len(cuts):
+        end = cuts[position]
+        for merges in range(MAX_MERGES + 1):
+            # leading newlines keep the line numbers of the whole file
+            text = "\n" * start + "\n".join(lines[start:end]) + "\n"
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(text, filename=path)
+                break
+            except SyntaxError as exc:
+                if merges == MAX_MERGES or position + 1 >= len(cuts):
+                    message = _first_line(exc.msg or "invalid syntax")
+                    raise PartError(FileError(path, "syntax", message, exc.lineno, exc.offset)) from None
+                position += 1  # a boundary inside a string: take the next part too
+                end = cuts[position]
+            except (RecursionError, MemoryError):
+                raise PartError(FileError(path, "too-deep", "nesting too deep to parse")) from None
+        yield tree
+        start = end
+        position += 1
 
 
 def _first_line(message: str) -> str:

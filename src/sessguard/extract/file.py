@@ -12,7 +12,7 @@ from sessguard.extract.facts import ModuleFacts
 from sessguard.extract.module import extract_module
 from sessguard.extract.walk import Timeout
 from sessguard.model import FileError
-from sessguard.source import parse, read
+from sessguard.source import PartError, parse, read
 
 
 def extract_file(
@@ -26,6 +26,8 @@ def extract_file(
         return source
     try:
         return extract_module(source, module, is_package, deadline=time.monotonic() + seconds)
+    except PartError as exc:
+        return exc.error
     except Timeout:
         return FileError(display, "timeout", f"analysis took longer than {seconds:g} s")
     except RecursionError:

@@ -25,8 +25,9 @@ from sessguard.extract.facts import (
 )
 from sessguard.extract.names import (
     ModuleScope,
+    add_bindings,
+    add_environment,
     assigned_names,
-    build_module_scope,
     dotted,
     import_bindings,
     string_value,
@@ -49,18 +50,21 @@ def extract_module(
     knowledge: Knowledge = KNOWLEDGE,
     deadline: float | None = None,
 ) -> ModuleFacts:
-    tree = source.tree
     environment = _environment(source.path, knowledge)
     names, instances = (
         (dict(environment[1].names), dict(environment[1].instances)) if environment else ({}, {})
     )
-    scope = build_module_scope(tree, module, is_package, names, instances)
-    packages = _imported_packages(tree)
-    frameworks = knowledge.frameworks_of_packages(packages)
-    if environment:
-        frameworks |= {environment[0]}
-    extractor = _Extractor(source, scope, frameworks, knowledge, Deadline(deadline))
-    extractor.module_body(tree)
+    scope = ModuleScope(module, is_package, late_binding=source.tree is None)
+    packages: frozenset[str] = frozenset()
+    extractor = _Extractor(source, scope, frozenset(), knowledge, Deadline(deadline))
+    for index, tree in enumerate(source.parts()):
+        add_bindings(scope, tree.body)
+        add_environment(scope, names, instances)
+        packages |= _imported_packages(tree)
+        frameworks = knowledge.frameworks_of_packages(packages)
+        extractor.frameworks = frameworks | ({environment[0]} if environment else set())
+        extractor.module_body(tree, index)
+        del tree
     lines = sorted(
         {(e.stmt.line, _shortened(source.line(e.stmt.line))) for f in extractor.functions for e in f.events}
     )
@@ -148,10 +152,12 @@ class _Extractor:
 
     # -- scopes ------------------------------------------------------------------------
 
-    def module_body(self, tree: ast.Module) -> None:
+    def module_body(self, tree: ast.Module, part: int = 0) -> None:
+        """A module's top-level code and definitions (or those of one part of it)."""
+        name = "<module>" if part == 0 else f"<module:{tree.body[0].lineno if tree.body else part}>"
         module_scope = FunctionScope(
             module=self.scope,
-            qualname=self.scope.qualify("<module>"),
+            qualname=self.scope.qualify(name),
             params={},
             self_name=None,
             class_ctx=None,
@@ -163,7 +169,7 @@ class _Extractor:
         _module_session_globals(body, module_scope)
         self.collect_evidence(body, module_scope, module_level=True)
         self.add_function(
-            name="<module>",
+            name=name,
             qualname=module_scope.qualname,
             node=None,
             body=tree.body,
@@ -319,8 +325,11 @@ class _Extractor:
         walked: Body | None = None,
     ) -> None:
         walked = walked or own_nodes(body, self.deadline)
-        # no call and no store into an object: nothing here can be an event
-        graph = GraphBuilder(fscope, self.source, self.deadline).build(body if walked.active else [])
+        if not walked.active:
+            # no call and no store into an object: nothing here can be an event, so the
+            # function is neutral wherever it is called (its class still lists it)
+            return
+        graph = GraphBuilder(fscope, self.source, self.deadline).build(body)
         entry, routes, receives = decorations
         line = node.lineno if node is not None else 1
         span = Span(line, (node.col_offset + 1) if node is not None else 1, line, 1)

@@ -104,6 +104,8 @@ class ModuleScope:
     star_imports: list[str] = field(default_factory=list)
     shadowed: set[str] = field(default_factory=set)  # module names bound to other values
     session_globals: dict[str, str] = field(default_factory=dict)  # name -> framework
+    # a module parsed in parts: a name not bound yet may be bound further down
+    late_binding: bool = False
 
     def qualify(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -113,7 +115,8 @@ class ModuleScope:
             return self.bindings[name]
         if name in self.shadowed or name in BUILTINS:
             return None
-        return None
+        # resolved at link time through the module's final bindings
+        return self.qualify(name) if self.late_binding else None
 
 
 def build_module_scope(
@@ -126,7 +129,15 @@ def build_module_scope(
     """The module's own bindings, then what its framework environment (if any) provides
     for the names it leaves unbound."""
     scope = ModuleScope(module, is_package)
-    for stmt in top_level_statements(tree.body):
+    add_bindings(scope, tree.body)
+    add_environment(scope, environment_names or {}, environment_instances or {})
+    return scope
+
+
+def add_bindings(scope: ModuleScope, body: list[ast.stmt]) -> None:
+    """The bindings of some top-level statements (all of them, or one part of a module)."""
+    module, is_package = scope.module, scope.is_package
+    for stmt in top_level_statements(body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
                 scope.star_imports.append(resolve_relative(module, is_package, stmt.level, stmt.module))
@@ -143,14 +154,16 @@ def build_module_scope(
             for assigned in targets:
                 for name in assigned_names(assigned):
                     _bind_module_value(scope, name, stmt.value)
-    for name, target in (environment_names or {}).items():
+
+
+def add_environment(scope: ModuleScope, names: dict[str, str], instances: dict[str, str]) -> None:
+    for name, target in names.items():
         if name not in scope.bindings and name not in scope.shadowed:
             scope.bindings[name] = target
             scope.imported[name] = target
-    for name, cls in (environment_instances or {}).items():
+    for name, cls in instances.items():
         if name not in scope.bindings and name not in scope.shadowed:
             scope.instances[name] = cls
-    return scope
 
 
 def _bind_module_value(scope: ModuleScope, name: str, value: ast.expr | None) -> None:
