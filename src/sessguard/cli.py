@@ -78,6 +78,16 @@ def _size(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of seconds") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError("expected a positive number of seconds")
+    return value
+
+
 def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
     if paths:
         parser.add_argument(
@@ -106,6 +116,9 @@ def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
     )
     config.add_argument(
         "--max-file-size", type=_size, metavar="BYTES", help="skip larger files, reported as too-large"
+    )
+    config.add_argument(
+        "--file-timeout", type=_seconds, metavar="SECONDS", help="analysis time per file (default: 5)"
     )
     config.add_argument(
         "--follow-symlinks",
@@ -202,6 +215,7 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
         "min_confidence": (args.min_confidence, "--min-confidence"),
         "max_file_bytes": (args.max_file_size, "--max-file-size"),
         "follow_symlinks": (args.follow_symlinks, "--follow-symlinks"),
+        "file_timeout": (args.file_timeout, "--file-timeout"),
         "report_unused_suppressions": (args.report_unused, "--no-report-unused-suppressions"),
         "select": (tuple(args.select) if args.select else None, "--select"),
         "ignore": (tuple(args.ignore) if args.ignore else None, "--ignore"),

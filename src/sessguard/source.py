@@ -283,7 +283,9 @@ def _measure(text: str, path: str) -> FileError | None:
 PARTS_ABOVE = 1 << 20  # characters
 PART_SIZE = 128 * 1024
 MAX_MERGES = 8
-_TOP_LEVEL_START = re.compile(r"(?:@|def\s|async\s+def\s|class\s)")
+# a line that may start a top-level statement: at column 0, not a clause of the previous
+# compound statement (else/elif/except/finally), not a closing bracket or a comment
+_TOP_LEVEL_START = re.compile(r"(?!(?:else|elif|except|finally)\b)[A-Za-z_@]")
 
 
 class PartError(Exception):
@@ -297,13 +299,14 @@ class PartError(Exception):
 def _boundaries(lines: tuple[str, ...]) -> list[int]:
     """Line indexes where a top-level definition (or its first decorator) starts."""
     found: list[int] = []
-    previous_decorator = False
+    previous_decorator = previous_continued = False
     for index, line in enumerate(lines):
         starts = bool(_TOP_LEVEL_START.match(line))
-        if starts and not previous_decorator:
+        if starts and not previous_decorator and not previous_continued:
             found.append(index)
         if line.strip():
             previous_decorator = line.startswith("@")
+            previous_continued = line.rstrip().endswith("\\")
     return found
 
 
@@ -330,10 +333,11 @@ def _parse_parts(lines: tuple[str, ...], path: str) -> Iterator[ast.Module]:
                     tree = ast.parse(text, filename=path)
                 break
             except SyntaxError as exc:
-                if merges == MAX_MERGES or position + 1 >= len(cuts):
+                if position + 1 >= len(cuts):
                     message = _first_line(exc.msg or "invalid syntax")
                     raise PartError(FileError(path, "syntax", message, exc.lineno, exc.offset)) from None
-                position += 1  # a boundary inside a string: take the next part too
+                # a boundary inside a string: take the next part too; after a few, the rest
+                position = position + 1 if merges < MAX_MERGES - 1 else len(cuts) - 1
                 end = cuts[position]
             except (RecursionError, MemoryError):
                 raise PartError(FileError(path, "too-deep", "nesting too deep to parse")) from None
