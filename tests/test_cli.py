@@ -53,16 +53,16 @@ def test_usage_errors_exit_2(tree: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def test_incomplete_scan_without_findings_exits_3(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tree / "app.py").write_text(SAFE)
-    (tree / "broken.py").write_text("def f(:\n")
+    (tree / "broken.py").write_text("from flask import session\ndef f(:\n")
     assert main(["scan"]) == 3
     out = capsys.readouterr().out
-    assert "broken.py: syntax: invalid syntax [1:7]" in out
+    assert "broken.py: syntax: invalid syntax [2:7]" in out
     assert "1 file could not be analysed (1 syntax)" in out
 
 
 def test_findings_win_over_incompleteness(tree: Path) -> None:
     (tree / "app.py").write_text(VULNERABLE)
-    (tree / "broken.py").write_text("def f(:\n")
+    (tree / "broken.py").write_text("from flask import session\ndef f(:\n")
     assert main(["scan"]) == 1
 
 

@@ -93,10 +93,10 @@ def test_paths_outside_the_current_directory_are_absolute(
 
 
 def test_errors_are_entries_with_kind_and_position(project: Project) -> None:
-    data = document(project({"ok.py": LOGIN, "broken.py": "def f(:\n    pass\n"}))
+    data = document(project({"ok.py": LOGIN, "broken.py": "from flask import session\ndef f(:\n    pass\n"}))
     jsonschema.validate(data, SCHEMA)
     assert data["errors"] == [
-        {"path": "broken.py", "kind": "syntax", "message": "invalid syntax", "line": 1, "column": 7}
+        {"path": "broken.py", "kind": "syntax", "message": "invalid syntax", "line": 2, "column": 7}
     ]
     assert data["stats"] == {"files_discovered": 2, "files_analyzed": 1, "files_skipped": 1}
     assert len(data["findings"]) == 2

@@ -121,6 +121,13 @@ def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
         "--file-timeout", type=_seconds, metavar="SECONDS", help="analysis time per file (default: 5)"
     )
     config.add_argument(
+        "--no-prefilter",
+        dest="prefilter",
+        action="store_false",
+        default=None,
+        help="parse every file, not only those that can matter (slower; same findings)",
+    )
+    config.add_argument(
         "--follow-symlinks",
         action="store_true",
         default=None,
@@ -216,6 +223,7 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
         "max_file_bytes": (args.max_file_size, "--max-file-size"),
         "follow_symlinks": (args.follow_symlinks, "--follow-symlinks"),
         "file_timeout": (args.file_timeout, "--file-timeout"),
+        "prefilter": (args.prefilter, "--no-prefilter"),
         "report_unused_suppressions": (args.report_unused, "--no-report-unused-suppressions"),
         "select": (tuple(args.select) if args.select else None, "--select"),
         "ignore": (tuple(args.ignore) if args.ignore else None, "--ignore"),

@@ -47,6 +47,7 @@ class Config:
     max_file_bytes: int = 10 * 1024 * 1024
     file_timeout: float = 5.0  # seconds of analysis per file, after parsing
     follow_symlinks: bool = False
+    prefilter: bool = True  # parse only the files that can matter (see prefilter.py)
 
 
 class ConfigError(Exception):
@@ -138,6 +139,7 @@ KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "max-file-size": ("max_file_bytes", _positive_int),
     "file-timeout": ("file_timeout", _positive_number),
     "follow-symlinks": ("follow_symlinks", _bool),
+    "prefilter": ("prefilter", _bool),
 }
 FIELD_KEYS = {attribute: key for key, (attribute, _) in KEYS.items()}
 

@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,14 +18,16 @@ from sessguard.analysis.stores import classify_stores
 from sessguard.analysis.summaries import Solver, relevant_functions
 from sessguard.config import Config
 from sessguard.dependencies import Dependency, read_dependencies
-from sessguard.discover import discover, display_path
+from sessguard.discover import SourceFile, discover, display_path
 from sessguard.extract.facts import ModuleFacts
 from sessguard.extract.file import extract_file
 from sessguard.filters import apply_filters
 from sessguard.frameworks import KNOWLEDGE
 from sessguard.frameworks.identity import IdentityVocabulary
 from sessguard.model import BaselineEntry, FileError, Finding, Order, Report, Stats
+from sessguard.prefilter import Needles, callee_modules, caller_needles, first_needles
 from sessguard.rules.session_fixation import report
+from sessguard.source import read
 
 
 def extensions_of(config: Config) -> Extensions:
@@ -87,29 +89,18 @@ def _scan(
     found = discover(
         paths, config.exclude, config.extend_exclude, config.respect_gitignore, config.follow_symlinks
     )
-    modules: list[ModuleFacts] = []
-    errors: list[FileError] = list(found.errors)
-    for file in found.files:
-        result = extract_file(
-            str(file.path),
-            file.display,
-            file.module,
-            file.is_package,
-            config.max_file_bytes,
-            config.file_timeout,
-        )
-        if isinstance(result, FileError):
-            errors.append(result)
-        else:
-            modules.append(result)
     cwd = Path(os.getcwd())
     dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
+    extracted = _extract(found.files, config)
+    modules = [r for r in extracted.results.values() if isinstance(r, ModuleFacts)]
     findings = analyse(modules, dependencies, config)
     filtered = apply_filters(findings, {m.path: m.comments for m in modules if m.comments}, config, baseline)
+    errors = [*found.errors, *extracted.errors]
+    analysed = len(found.files) - len(extracted.errors)
     stats = Stats(
         files_discovered=len(found.files) + sum(found.skipped.values()),
-        files_analyzed=len(modules),
-        files_skipped=len(found.files) + sum(found.skipped.values()) - len(modules),
+        files_analyzed=analysed,
+        files_skipped=len(found.files) + sum(found.skipped.values()) - analysed,
     )
     return Report(
         __version__,
@@ -123,6 +114,71 @@ def _scan(
         config_files=tuple(config_files),
         skipped=tuple(sorted(found.skipped.items())),
     )
+
+
+@dataclass
+class _Extracted:
+    results: dict[SourceFile, ModuleFacts | FileError] = field(default_factory=dict)
+    errors: list[FileError] = field(default_factory=list)
+    parsed: int = 0
+
+
+def _extract(files: Sequence[SourceFile], config: Config) -> _Extracted:
+    """The per-file stage, over the files that can matter (see `prefilter`), or over all
+    of them with `prefilter = false`. Either way, a file that could not be analysed is
+    reported only when it could matter: when its bytes hold a name that can."""
+    extensions = extensions_of(config)
+    configured = [*extensions.auth_functions, *extensions.regenerate_functions, *config.identity_keys]
+    first = first_needles(configured)
+    by_module = {f.module: f for f in files}
+    out = _Extracted()
+    pending = [f for f in files if _matches(f, first, config)] if config.prefilter else list(files)
+    searched: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    while pending:
+        out.results.update(_extract_many(pending, config))
+        out.parsed += len(pending)
+        project = Project.build([r for r in out.results.values() if isinstance(r, ModuleFacts)], KNOWLEDGE)
+        names = caller_needles(project, relevant_functions(project))
+        if not config.prefilter:
+            break
+        fresh = [r for r in (out.results[f] for f in pending) if isinstance(r, ModuleFacts)]
+        wanted = {by_module[m] for m in callee_modules(fresh, project) if m in by_module}
+        new_names = names - searched
+        searched = names
+        if new_names:
+            needles = Needles(identifiers=new_names)
+            wanted.update(f for f in files if f not in out.results and _matches(f, needles, config))
+        pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
+    # errors of the files that could matter, decided the same way with or without the prefilter
+    final = first | Needles(identifiers=names)
+    for file, result in out.results.items():
+        if isinstance(result, FileError) and (result.kind in UNJUDGED or _matches(file, final, config)):
+            out.errors.append(result)
+    return out
+
+
+# errors raised before a file's bytes could be searched: always reported
+UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
+
+
+def _matches(file: SourceFile, needles: Needles, config: Config) -> bool:
+    data = read(str(file.path), file.display, config.max_file_bytes)
+    return True if isinstance(data, FileError) else needles.match(data)
+
+
+def _extract_many(files: Sequence[SourceFile], config: Config) -> dict[SourceFile, ModuleFacts | FileError]:
+    return {
+        file: extract_file(
+            str(file.path),
+            file.display,
+            file.module,
+            file.is_package,
+            config.max_file_bytes,
+            config.file_timeout,
+        )
+        for file in files
+    }
 
 
 def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: Config) -> list[Finding]:
