@@ -101,7 +101,9 @@ def test_line_hash_is_stable_when_unrelated_lines_move(project: Project, tmp_pat
 
 
 def test_unanalysable_files_are_notifications(project: Project) -> None:
-    run = sarif(project({"app.py": LOGIN, "broken.py": "import flask_login\ndef f(:\n"}))["runs"][0]
+    run = sarif(project({"app.py": LOGIN, "broken.py": "from flask_login import login_user\ndef f(:\n"}))[
+        "runs"
+    ][0]
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is False
     [notification] = invocation["toolExecutionNotifications"]

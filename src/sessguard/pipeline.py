@@ -19,13 +19,21 @@ from sessguard.analysis.summaries import Solver, relevant_functions
 from sessguard.config import Config
 from sessguard.dependencies import Dependency, read_dependencies
 from sessguard.discover import SourceFile, discover, display_path
+from sessguard.extract.exprs import ExtractOptions
 from sessguard.extract.facts import ModuleFacts
 from sessguard.extract.file import extract_file
 from sessguard.filters import apply_filters
 from sessguard.frameworks import KNOWLEDGE
 from sessguard.frameworks.identity import IdentityVocabulary
 from sessguard.model import BaselineEntry, FileError, Finding, Order, Report, Stats
-from sessguard.prefilter import Needles, callee_modules, caller_needles, first_needles
+from sessguard.prefilter import (
+    CallerNeedles,
+    Needles,
+    callee_modules,
+    caller_needles,
+    first_needles,
+    reaching_functions,
+)
 from sessguard.rules.session_fixation import report
 from sessguard.source import read
 
@@ -131,15 +139,19 @@ def _extract(files: Sequence[SourceFile], config: Config) -> _Extracted:
     configured = [*extensions.auth_functions, *extensions.regenerate_functions, *config.identity_keys]
     first = first_needles(configured)
     by_module = {f.module: f for f in files}
+    options = ExtractOptions(
+        frozenset(f.module.split(".")[0] for f in files),
+        frozenset([*extensions.auth_functions, *extensions.regenerate_functions]),
+    )
     out = _Extracted()
     pending = [f for f in files if _matches(f, first, config)] if config.prefilter else list(files)
-    searched: frozenset[str] = frozenset()
-    names: frozenset[str] = frozenset()
+    searched = CallerNeedles()
+    names = CallerNeedles()
     while pending:
-        out.results.update(_extract_many(pending, config))
+        out.results.update(_extract_many(pending, config, options))
         out.parsed += len(pending)
         project = Project.build([r for r in out.results.values() if isinstance(r, ModuleFacts)], KNOWLEDGE)
-        names = caller_needles(project, relevant_functions(project))
+        names = caller_needles(project, reaching_functions(project))
         if not config.prefilter:
             break
         fresh = [r for r in (out.results[f] for f in pending) if isinstance(r, ModuleFacts)]
@@ -147,13 +159,13 @@ def _extract(files: Sequence[SourceFile], config: Config) -> _Extracted:
         new_names = names - searched
         searched = names
         if new_names:
-            needles = Needles(identifiers=new_names)
-            wanted.update(f for f in files if f not in out.results and _matches(f, needles, config))
+            wanted.update(f for f in files if f not in out.results and _matches(f, new_names, config))
         pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
     # errors of the files that could matter, decided the same way with or without the prefilter
-    final = first | Needles(identifiers=names)
     for file, result in out.results.items():
-        if isinstance(result, FileError) and (result.kind in UNJUDGED or _matches(file, final, config)):
+        if isinstance(result, FileError) and (
+            result.kind in UNJUDGED or _matches(file, first, config) or _matches(file, names, config)
+        ):
             out.errors.append(result)
     return out
 
@@ -162,12 +174,14 @@ def _extract(files: Sequence[SourceFile], config: Config) -> _Extracted:
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
 
 
-def _matches(file: SourceFile, needles: Needles, config: Config) -> bool:
+def _matches(file: SourceFile, needles: Needles | CallerNeedles, config: Config) -> bool:
     data = read(str(file.path), file.display, config.max_file_bytes)
     return True if isinstance(data, FileError) else needles.match(data)
 
 
-def _extract_many(files: Sequence[SourceFile], config: Config) -> dict[SourceFile, ModuleFacts | FileError]:
+def _extract_many(
+    files: Sequence[SourceFile], config: Config, options: ExtractOptions
+) -> dict[SourceFile, ModuleFacts | FileError]:
     return {
         file: extract_file(
             str(file.path),
@@ -176,6 +190,7 @@ def _extract_many(files: Sequence[SourceFile], config: Config) -> dict[SourceFil
             file.is_package,
             config.max_file_bytes,
             config.file_timeout,
+            options,
         )
         for file in files
     }

@@ -18,19 +18,20 @@ could not analyse among those that could matter.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from sessguard.analysis.project import Project
-from sessguard.extract.facts import EventKind, ModuleFacts
+from sessguard.analysis.project import NO_CONTEXT, Project
+from sessguard.extract.facts import EventKind, ModuleFacts, RefKind
 
 # Substrings that every relevant construct contains (see the module docstring).
 BASE_NEEDLES = (
     "session",
     "Session",
     "SESSION",
-    "login",
+    "login_user",
+    "login_bare",
     "remember",
-    "logout",
     "user_logged_in",
     "user_authenticated",
     "IdentityPolicy",
@@ -80,35 +81,114 @@ def first_needles(configured: Iterable[str]) -> Needles:
     return Needles(BASE_NEEDLES, frozenset(extra))
 
 
-def caller_needles(project: Project, relevant: frozenset[str]) -> frozenset[str]:
-    """Names through which code reaches a relevant function: its own name, or for a method
-    the name of its class (and of classes deriving from it, and instances of them)."""
-    names: set[str] = set()
-    classes: set[str] = set()
+def reaching_functions(project: Project) -> frozenset[str]:
+    """Functions that touch a session their callers cannot see: through the module's
+    session object, a request's, a known library call, or a parameter's `.session`; and
+    the functions that call them. A helper acting on a session *parameter* is left out:
+    its callers pass a session, so they hold the word already."""
+    knowledge = project.knowledge
+    direct: set[str] = set()
+    callers: dict[str, set[str]] = {}
+    for qualname, function in project.functions.items():
+        module = project.function_module[qualname]
+        for event in function.events:
+            if event.kind is not EventKind.CALL:
+                ref = event.ref
+                if ref is None:
+                    continue
+                if ref.kind is RefKind.PARAM:
+                    if ref.path:
+                        direct.add(qualname)
+                elif ref.kind is not RefKind.SYMBOL or project.session_of(ref, module, NO_CONTEXT):
+                    direct.add(qualname)
+                continue
+            name = project.known_name(event)
+            if name is not None and knowledge.is_known_callee(name):
+                direct.add(qualname)
+                continue
+            if any(event.suffix[-len(p) :] == p for p, _, _ in knowledge.call_suffixes):
+                direct.add(qualname)
+                continue
+            callee = project.callee(event)
+            if callee is not None:
+                callers.setdefault(callee, set()).add(qualname)
+    found = set(direct)
+    work = list(direct)
+    while work:
+        for caller in callers.get(work.pop(), ()):
+            if caller not in found:
+                found.add(caller)
+                work.append(caller)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class CallerNeedles:
+    """How a file can reach a relevant function: by naming it (a module function), or by
+    naming a relevant method together with its class, a class deriving from it, or an
+    instance of one (a method name alone, `setUp`, says too little)."""
+
+    functions: frozenset[str] = frozenset()
+    methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def names(self) -> frozenset[str]:
+        return self.functions | frozenset(self.methods)
+
+    def match(self, data: bytes) -> bool:
+        if self.functions and Needles(identifiers=self.functions).match(data):
+            return True
+        if not self.methods:
+            return False
+        present = {token.decode() for token in _IDENTIFIER.findall(data)}
+        return any(method in present and owners & present for method, owners in self.methods.items())
+
+    def __sub__(self, other: CallerNeedles) -> CallerNeedles:
+        methods = {
+            method: owners - other.methods.get(method, frozenset()) for method, owners in self.methods.items()
+        }
+        return CallerNeedles(self.functions - other.functions, {m: o for m, o in methods.items() if o})
+
+    def __bool__(self) -> bool:
+        return bool(self.functions or self.methods)
+
+
+def caller_needles(project: Project, relevant: frozenset[str]) -> CallerNeedles:
+    functions: set[str] = set()
+    owners: dict[str, set[str]] = {}  # class qualname -> names that lead to it
+    methods: dict[str, set[str]] = {}  # method name -> classes defining it relevantly
     for qualname in relevant:
         function = project.functions.get(qualname)
-        if function is None:
+        if function is None or function.name.startswith("<"):
             continue
         if function.class_qualname is None:
-            names.add(function.name)
+            functions.add(function.name)
         else:
-            classes.add(function.class_qualname)
-    # subclasses inherit the methods: their names lead to them too
+            methods.setdefault(function.name, set()).add(function.class_qualname)
+            owners.setdefault(function.class_qualname, {function.class_qualname.rsplit(".", 1)[-1]})
+    # a subclass inherits the methods, an instance carries them: their names lead there too
     changed = True
     while changed:
         changed = False
         for facts in project.classes.values():
-            if facts.qualname in classes:
-                continue
-            if any(project.resolve_symbol(base) in classes for base in facts.bases):
-                classes.add(facts.qualname)
-                changed = True
-    names.update(qualname.rsplit(".", 1)[-1] for qualname in classes)
+            bases = {project.resolve_symbol(base) for base in facts.bases}
+            for cls in [c for c in owners if c in bases]:
+                name = facts.qualname.rsplit(".", 1)[-1]
+                if name not in owners[cls]:
+                    owners[cls].add(name)
+                    owners.setdefault(facts.qualname, {name})
+                    changed = True
     for module in project.modules.values():
         for name, instance_of in module.instances:
-            if project.resolve_symbol(instance_of) in classes:
-                names.add(name)
-    return frozenset(n for n in names if not n.startswith("<"))
+            resolved = project.resolve_symbol(instance_of)
+            if resolved is not None and resolved in owners:
+                owners[resolved].add(name)
+    return CallerNeedles(
+        frozenset(functions),
+        {
+            method: frozenset(n for cls in classes for n in owners.get(cls, ()))
+            for method, classes in methods.items()
+        },
+    )
 
 
 def callee_modules(modules: Iterable[ModuleFacts], project: Project) -> set[str]:

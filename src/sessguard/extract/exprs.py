@@ -19,6 +19,16 @@ from sessguard.model import Span
 from sessguard.source import Source
 
 MAX_TEXT = 80
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What the per-file stage may know of the whole scan (part of a cache entry's key)."""
+
+    project: frozenset[str] | None = None  # the scanned tree's top-level packages
+    configured: frozenset[str] = frozenset()  # auth and regeneration functions configured
+
+
 WRITE_METHODS_WITH_KEY = frozenset({"setdefault", "aset", "asetdefault"})
 WRITE_METHODS_WITH_MAPPING = frozenset({"update", "aupdate", "set_session"})
 
@@ -46,6 +56,15 @@ class FunctionScope:
     instances: dict[str, str] = field(default_factory=dict)
     tainted: set[str] = field(default_factory=set)
     knowledge: Knowledge = KNOWLEDGE
+    options: ExtractOptions = field(default_factory=lambda: ExtractOptions())
+
+    def may_matter(self, qualname: str) -> bool:
+        """Can a call to this name change anything: a project function, a library name the
+        knowledge tables give a meaning, or one the configuration names?"""
+        project = self.options.project
+        if project is None or qualname.split(".")[0] in project or qualname in self.options.configured:
+            return True
+        return self.knowledge.is_known_callee(qualname) or self.knowledge.is_noreturn(qualname)
 
     # -- names -------------------------------------------------------------------------
 
@@ -433,6 +452,9 @@ class EventCollector:
                 if method_of is None:
                     target = scope.resolve_qual(func)
         if target is None and method_of is None and not self.known_suffix(suffix):
+            return
+        named = target if target is not None else f"{method_of}.{method}"
+        if not self.known_suffix(suffix) and not scope.may_matter(named):
             return
         if target is not None and scope.knowledge.is_noreturn(target):
             self.noreturn = True

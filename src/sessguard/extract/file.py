@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from sessguard.extract.exprs import ExtractOptions
 from sessguard.extract.facts import ModuleFacts
 from sessguard.extract.module import extract_module
 from sessguard.extract.walk import Timeout
@@ -16,7 +17,13 @@ from sessguard.source import PartError, parse, read
 
 
 def extract_file(
-    path: str, display: str, module: str, is_package: bool, max_bytes: int, seconds: float
+    path: str,
+    display: str,
+    module: str,
+    is_package: bool,
+    max_bytes: int,
+    seconds: float,
+    options: ExtractOptions | None = None,
 ) -> ModuleFacts | FileError:
     data = read(path, display, max_bytes)
     if isinstance(data, FileError):
@@ -25,7 +32,9 @@ def extract_file(
     if isinstance(source, FileError):
         return source
     try:
-        return extract_module(source, module, is_package, deadline=time.monotonic() + seconds)
+        return extract_module(
+            source, module, is_package, deadline=time.monotonic() + seconds, options=options
+        )
     except PartError as exc:
         return exc.error
     except Timeout:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from sessguard.extract.cfg import GraphBuilder
-from sessguard.extract.exprs import ClassContext, FunctionScope, credential_check
+from sessguard.extract.exprs import ClassContext, ExtractOptions, FunctionScope, credential_check
 from sessguard.extract.facts import (
     ClassFacts,
     Evidence,
@@ -49,22 +49,25 @@ def extract_module(
     is_package: bool,
     knowledge: Knowledge = KNOWLEDGE,
     deadline: float | None = None,
+    options: ExtractOptions | None = None,
 ) -> ModuleFacts:
+    """`options.project`: the top-level packages of the scanned tree (None: unknown). A call
+    into any other package that neither the knowledge tables nor the configuration name
+    cannot matter, so it is not recorded; most functions then have nothing to analyse."""
     environment = _environment(source.path, knowledge)
     names, instances = (
         (dict(environment[1].names), dict(environment[1].instances)) if environment else ({}, {})
     )
     scope = ModuleScope(module, is_package, late_binding=source.tree is None)
-    packages: frozenset[str] = frozenset()
-    extractor = _Extractor(source, scope, frozenset(), knowledge, Deadline(deadline))
+    extractor = _Extractor(
+        source, scope, frozenset(), knowledge, Deadline(deadline), options or ExtractOptions()
+    )
     for index, tree in enumerate(source.parts()):
         add_bindings(scope, tree.body)
         add_environment(scope, names, instances)
-        packages |= _imported_packages(tree)
-        frameworks = knowledge.frameworks_of_packages(packages)
-        extractor.frameworks = frameworks | ({environment[0]} if environment else set())
-        extractor.module_body(tree, index)
+        extractor.module_body(tree, index, {environment[0]} if environment else set())
         del tree
+    packages = frozenset(extractor.packages)
     lines = sorted(
         {(e.stmt.line, _shortened(source.line(e.stmt.line))) for f in extractor.functions for e in f.events}
     )
@@ -120,16 +123,6 @@ def _environment(path: str, knowledge: Knowledge) -> tuple[str, Environment] | N
     return None
 
 
-def _imported_packages(tree: ast.Module) -> frozenset[str]:
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return frozenset(found)
-
-
 class _Extractor:
     def __init__(
         self,
@@ -138,9 +131,13 @@ class _Extractor:
         frameworks: frozenset[str],
         knowledge: Knowledge,
         deadline: Deadline,
+        options: ExtractOptions,
     ) -> None:
         self.source = source
         self.deadline = deadline
+        self.options = options
+        self.packages: set[str] = set()
+        self.bodies: dict[int, Body] = {}  # method bodies walked ahead by their class
         self.scope = scope
         self.frameworks = frameworks
         self.knowledge = knowledge
@@ -152,9 +149,12 @@ class _Extractor:
 
     # -- scopes ------------------------------------------------------------------------
 
-    def module_body(self, tree: ast.Module, part: int = 0) -> None:
+    def module_body(self, tree: ast.Module, part: int = 0, environment: set[str] | None = None) -> None:
         """A module's top-level code and definitions (or those of one part of it)."""
         name = "<module>" if part == 0 else f"<module:{tree.body[0].lineno if tree.body else part}>"
+        body = own_nodes(tree.body, self.deadline)
+        self.packages |= body.packages
+        self.frameworks = self.knowledge.frameworks_of_packages(self.packages) | (environment or set())
         module_scope = FunctionScope(
             module=self.scope,
             qualname=self.scope.qualify(name),
@@ -164,8 +164,8 @@ class _Extractor:
             locals=set(),
             frameworks=self.frameworks,
             knowledge=self.knowledge,
+            options=self.options,
         )
-        body = own_nodes(tree.body, self.deadline)
         _module_session_globals(body, module_scope)
         self.collect_evidence(body, module_scope, module_level=True)
         self.add_function(
@@ -204,10 +204,16 @@ class _Extractor:
                 annotated = self.annotation(stmt.annotation, resolver)
                 if annotated:
                     ctx.attribute_types[stmt.target.id] = annotated
-        for inner in ast.walk(node):
-            if isinstance(inner, (ast.Assign, ast.AnnAssign)):
-                self.self_attribute_type(inner, ctx, resolver)
-        self.collect_evidence(own_nodes(node.body, self.deadline), resolver, module_level=True)
+        for method in node.body:
+            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                walked = own_nodes(method.body, self.deadline)
+                self.bodies[id(method)] = walked
+                for inner in walked.nodes:
+                    if isinstance(inner, (ast.Assign, ast.AnnAssign)):
+                        self.self_attribute_type(inner, ctx, resolver)
+        class_body = own_nodes(node.body, self.deadline)
+        self.packages |= class_body.packages
+        self.collect_evidence(class_body, resolver, module_level=True)
         methods = tuple(
             (s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef)
         )
@@ -245,7 +251,8 @@ class _Extractor:
         decorators = [resolver.resolve_qual(_decorator_callee(d)) or "" for d in node.decorator_list]
         static = any(d.endswith("staticmethod") for d in decorators)
         self_name = params[0].name if class_ctx is not None and params and not static else None
-        body = own_nodes(node.body, self.deadline)
+        body = self.bodies.pop(id(node), None) or own_nodes(node.body, self.deadline)
+        self.packages |= body.packages
         fscope = FunctionScope(
             module=self.scope,
             qualname=qualname,
@@ -256,6 +263,7 @@ class _Extractor:
             frameworks=self.frameworks,
             enclosing=enclosing,
             knowledge=self.knowledge,
+            options=self.options,
         )
         self.local_bindings(body, fscope, qualname)
         if body.active:

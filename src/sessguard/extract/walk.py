@@ -41,45 +41,58 @@ class Body:
     nodes: list[ast.AST]
     statements: list[ast.stmt]
     active: bool  # a call, a store into a subscript or attribute, a delete, an `x op= y`
+    packages: set[str]  # top-level packages the scope imports
 
 
 def own_nodes(body: list[ast.stmt], deadline: Deadline = NO_DEADLINE) -> Body:
     nodes: list[ast.AST] = []
     statements: list[ast.stmt] = []
+    packages: set[str] = set()
     active = False
     stack: list[ast.AST] = list(reversed(body))
+    append, pop = stack.append, stack.pop
     while stack:
         deadline.tick()
-        node = stack.pop()
+        node = pop()
         nodes.append(node)
         if isinstance(node, ast.stmt):
             statements.append(node)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            stack.extend(reversed(node.decorator_list))
-            stack.extend(d for d in reversed(node.args.defaults))
-            stack.extend(d for d in reversed(node.args.kw_defaults) if d is not None)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.extend(reversed(node.decorator_list))
+                stack.extend(reversed(node.args.defaults))
+                stack.extend(d for d in reversed(node.args.kw_defaults) if d is not None)
+                continue
+            if isinstance(node, ast.ClassDef):
+                stack.extend(reversed(node.decorator_list))
+                stack.extend(reversed(node.bases))
+                stack.extend(k.value for k in reversed(node.keywords))
+                continue
+            if isinstance(node, ast.Import):
+                packages.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                packages.add(node.module.split(".")[0])
+            elif isinstance(node, (ast.Delete, ast.AugAssign)):
+                active = True
+        elif isinstance(node, ast.Lambda):
             continue
-        if isinstance(node, ast.ClassDef):
-            stack.extend(reversed(node.decorator_list))
-            stack.extend(reversed(node.bases))
-            stack.extend(k.value for k in reversed(node.keywords))
-            continue
-        if isinstance(node, ast.Lambda):
-            continue
-        if isinstance(node, ast.comprehension):
+        elif isinstance(node, ast.comprehension):
             stack.extend(reversed(node.ifs))
-            stack.append(node.iter)
+            append(node.iter)
             continue
-        active = active or _may_produce_an_event(node)
-        children = list(ast.iter_child_nodes(node))
-        stack.extend(reversed(children))
-    return Body(nodes, statements, active)
-
-
-def _may_produce_an_event(node: ast.AST) -> bool:
-    if isinstance(node, (ast.Call, ast.Delete, ast.AugAssign)):
-        return True
-    return isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del))
+        elif isinstance(node, ast.Call) or (
+            isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load)
+        ):
+            active = True
+        # the children, in source order once popped (faster than ast.iter_child_nodes)
+        for name in reversed(node._fields):
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                append(value)
+            elif isinstance(value, list):
+                for item in reversed(value):
+                    if isinstance(item, ast.AST):
+                        append(item)
+    return Body(nodes, statements, active, packages)
 
 
 def local_names(body: Body) -> set[str]:
