@@ -88,6 +88,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number of processes") from None
+    if not 1 <= value <= 512:
+        raise argparse.ArgumentTypeError("expected between 1 and 512 processes")
+    return value
+
+
 def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
     if paths:
         parser.add_argument(
@@ -132,6 +142,20 @@ def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
         action="store_true",
         default=None,
         help="follow symbolic links whose target stays inside the scanned tree",
+    )
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "--jobs", "-j", type=_jobs, metavar="N", help="worker processes (default: available cores)"
+    )
+    run.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where per-file facts are cached (default: $SESSGUARD_CACHE_DIR or the user cache directory)",
+    )
+    run.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--statistics", action="store_true", help="print time per stage and the slowest files to stderr"
     )
     config.add_argument(
         "--no-report-unused-suppressions",
@@ -300,13 +324,46 @@ def _exit_status(args: argparse.Namespace, report, fail_on) -> int:  # type: ign
     return EXIT_CLEAN
 
 
+def _cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The cache the command line asks for: none with --no-cache, else --cache-dir, else
+    $SESSGUARD_CACHE_DIR, else the user cache directory (never inside the scanned tree)."""
+    from sessguard.cache import Cache, default_directory
+
+    if args.no_cache:
+        return None
+    chosen = args.cache_dir or os.environ.get("SESSGUARD_CACHE_DIR")
+    return Cache(Path(chosen) if chosen else default_directory())
+
+
+def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # type: ignore[no-untyped-def]
+    from sessguard.monitor import Monitor
+    from sessguard.perfile import available_cores
+    from sessguard.pipeline import scan
+
+    monitor = Monitor.for_terminal(sys.stderr, quiet=args.quiet)
+    try:
+        report = scan(
+            paths,
+            loaded.config,
+            baseline,
+            loaded.files,
+            cache=_cache(args),
+            jobs=args.jobs or available_cores(),
+            monitor=monitor,
+        )
+    finally:
+        monitor.close()
+    if args.statistics:
+        sys.stderr.write(monitor.statistics())
+    return report
+
+
 def run_scan(args: argparse.Namespace) -> int:
     from sessguard.filters import read_baseline
-    from sessguard.pipeline import scan
 
     loaded = _loaded_config(args, args.paths)
     baseline = read_baseline(Path(args.baseline)) if args.baseline else None
-    report = scan(args.paths, loaded.config, baseline, loaded.files)
+    report = _run(args, args.paths, loaded, baseline)
     status = _write_outputs(args, report)
     return status if status else _exit_status(args, report, loaded.config.fail_on)
 
@@ -317,10 +374,9 @@ def run_hook(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from sessguard.discover import display_path
-    from sessguard.pipeline import scan
 
     loaded = _loaded_config(args, ["."])
-    report = scan(["."], loaded.config, None, loaded.files)
+    report = _run(args, ["."], loaded, None)
     cwd = Path(os.getcwd())
     wanted = {display_path(Path(f), cwd) for f in args.files}
     report = replace(
@@ -359,10 +415,9 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_baseline(args: argparse.Namespace) -> int:
     from sessguard.filters import write_baseline
-    from sessguard.pipeline import scan
 
     loaded = _loaded_config(args, args.paths)
-    report = scan(args.paths, loaded.config, None, loaded.files)
+    report = _run(args, args.paths, loaded, None)
     count = write_baseline(Path(args.file), report.findings)
     print(f"sessguard: wrote {count} finding{'s' if count != 1 else ''} to {args.file}", file=sys.stderr)
     return EXIT_INCOMPLETE if report.errors else EXIT_CLEAN

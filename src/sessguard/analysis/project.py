@@ -40,6 +40,11 @@ class Project:
     function_module: dict[str, ModuleFacts] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # resolution results, per Project: modules never change after it is built
+        self._symbols: dict[str, str | None] = {}
+        self._methods: dict[tuple[str, str, bool], str | None] = {}
+        self._splits: dict[str, tuple[str | None, str, list[str]]] = {}
+        self._tables: dict[tuple[str, str], dict[str, str]] = {}
         for facts in self.modules.values():
             for function in facts.functions:
                 self.functions.setdefault(function.qualname, function)
@@ -76,6 +81,13 @@ class Project:
         """The project function or class a qualified name denotes, through re-exports."""
         if qualname in self.functions or qualname in self.classes:
             return qualname
+        if hops == 0:
+            if qualname not in self._symbols:
+                self._symbols[qualname] = self._resolve_symbol(qualname, 0)
+            return self._symbols[qualname]
+        return self._resolve_symbol(qualname, hops)
+
+    def _resolve_symbol(self, qualname: str, hops: int) -> str | None:
         if hops > MAX_HOPS:
             return None
         module, name, rest = self._split(qualname)
@@ -93,7 +105,20 @@ class Project:
             return self.method(inner, rest[0]) if len(rest) == 1 else None
         return self.resolve_symbol(".".join([inner, *rest]), hops + 1)
 
+    def _table(self, facts: ModuleFacts, name: str) -> dict[str, str]:
+        """A module's bindings of one kind as a dictionary, built once."""
+        key = (facts.module, name)
+        if key not in self._tables:
+            self._tables[key] = dict(getattr(facts, name))
+        return self._tables[key]
+
     def _split(self, qualname: str) -> tuple[str | None, str, list[str]]:
+        if qualname not in self._splits:
+            self._splits[qualname] = self._split_uncached(qualname)
+        module, name, rest = self._splits[qualname]
+        return module, name, list(rest)
+
+    def _split_uncached(self, qualname: str) -> tuple[str | None, str, list[str]]:
         parts = qualname.split(".")
         for cut in range(len(parts), 0, -1):
             module = ".".join(parts[:cut])
@@ -103,16 +128,16 @@ class Project:
         return None, "", []
 
     def _module_member(self, facts: ModuleFacts, name: str, hops: int) -> str | None:
-        definitions = dict(facts.definitions)
+        definitions = self._table(facts, "definitions")
         if name in definitions:
             return definitions[name]
-        imports = dict(facts.imports)
+        imports = self._table(facts, "imports")
         if name in imports:
             target = imports[name]
             if target in self.modules:
                 return target
             return self.resolve_symbol(target, hops + 1)
-        instances = dict(facts.instances)
+        instances = self._table(facts, "instances")
         if name in instances:
             cls = self.resolve_symbol(instances[name], hops + 1)
             return f"{cls}#instance" if cls in self.classes else None
@@ -126,6 +151,12 @@ class Project:
 
     def method(self, class_qualname: str, name: str, skip_self: bool = False) -> str | None:
         """Method lookup in a project class and its project bases (depth-first, like MRO)."""
+        key = (class_qualname, name, skip_self)
+        if key not in self._methods:
+            self._methods[key] = self._method(class_qualname, name, skip_self)
+        return self._methods[key]
+
+    def _method(self, class_qualname: str, name: str, skip_self: bool) -> str | None:
         seen: set[str] = set()
         stack = [class_qualname]
         first = True
@@ -191,8 +222,8 @@ class Project:
             if module is None or not name:
                 return target
             facts = self.modules[module]
-            imports = dict(facts.imports)
-            instances = dict(facts.instances)
+            imports = self._table(facts, "imports")
+            instances = self._table(facts, "instances")
             if name in imports:
                 target = ".".join([imports[name], *rest])
             elif name in instances:
@@ -209,10 +240,10 @@ class Project:
             if module is None or not name or rest:
                 return None
             facts = self.modules[module]
-            globals_ = dict(facts.session_globals)
+            globals_ = self._table(facts, "session_globals")
             if name in globals_:
                 return globals_[name]
-            imports = dict(facts.imports)
+            imports = self._table(facts, "imports")
             if name not in imports:
                 return None
             target = imports[name]
@@ -229,10 +260,10 @@ class Project:
                 library = self.knowledge.key_constants.get(target)
                 return library
             facts = self.modules[module]
-            constants = dict(facts.constants)
+            constants = self._table(facts, "constants")
             if name in constants:
                 return constants[name]
-            imports = dict(facts.imports)
+            imports = self._table(facts, "imports")
             if name not in imports:
                 return None
             target = imports[name]

@@ -199,6 +199,27 @@ class Knowledge:
             )
         )
 
+    @cached_property
+    def touching_paths(self) -> frozenset[tuple[str, ...]]:
+        """Everything through which code can touch a session, as the names code must write
+        to reach it: login and logout calls, regenerations, signals, session factories and
+        globals, key constants, store settings and classes, request methods and call
+        suffixes. The prefilter derives its needles from these, so a table entry can never
+        be missed by it."""
+        qualnames = {
+            *self.login_calls,
+            *(name for name in self.calls if name not in self.noreturn_calls),
+            *self.signals,
+            *self.session_factories,
+            *self.global_sessions,
+            *self.key_constants,
+            *self.evidence_names,
+        }
+        paths = {tuple(name.split(".")) for name in qualnames}
+        paths |= {(name,) for name in self.request_methods | self.config_keys}
+        paths |= {suffix for suffix, _, _ in self.call_suffixes}
+        return frozenset(paths)
+
     def is_noreturn(self, qualname: str) -> bool:
         return qualname in self.noreturn_calls
 

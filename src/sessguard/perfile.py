@@ -1,0 +1,231 @@
+"""The per-file stage: which files are parsed, in which processes, and from the cache.
+
+Every file is read once to hash it and to test it against the phase-1 needles; the
+prefilter then decides, round after round, which files to parse (see `prefilter`). Facts
+come from the cache when the file's bytes and the options are unchanged, otherwise from a
+pool of worker processes (or this one, for small batches). The result never depends on
+how many processes ran, in which order, or whether the cache was warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+from sessguard.analysis.project import Project
+from sessguard.cache import Cache, decode, digest
+from sessguard.config import Config
+from sessguard.deep import in_deep_thread
+from sessguard.discover import SourceFile
+from sessguard.extract.exprs import ExtractOptions
+from sessguard.extract.facts import ModuleFacts
+from sessguard.extract.file import extract_file
+from sessguard.frameworks import KNOWLEDGE
+from sessguard.model import FileError
+from sessguard.monitor import Monitor
+from sessguard.prefilter import (
+    CallerNeedles,
+    Needles,
+    callee_modules,
+    caller_needles,
+    first_needles,
+    reaching_functions,
+)
+from sessguard.source import read
+
+# errors raised before a file's bytes could be searched: always reported
+UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
+# results that depend on the moment, not on the bytes: never cached
+UNCACHED = frozenset({"timeout", "internal"}) | UNJUDGED
+POOL_BELOW = 24  # fewer files than this are quicker to extract here than to ship out
+BATCH = 16
+
+Result = ModuleFacts | FileError
+Timed = tuple[Result, float]
+
+
+@dataclass
+class Extracted:
+    results: dict[SourceFile, Result] = field(default_factory=dict)
+    errors: list[FileError] = field(default_factory=list)
+    hashes: dict[SourceFile, str] = field(default_factory=dict)
+    parsed: int = 0
+    from_cache: int = 0
+
+
+@dataclass
+class Stage:
+    files: Sequence[SourceFile]
+    config: Config
+    options: ExtractOptions
+    cache: Cache | None = None
+    jobs: int = 1
+    first: Needles = field(default_factory=lambda: first_needles(()))
+    monitor: Monitor = field(default_factory=Monitor)
+
+    def run(self) -> Extracted:
+        """The per-file stage, over the files that can matter, or over all of them with
+        `prefilter = false`. Either way, a file that could not be analysed is reported only
+        when it could matter: when its bytes hold a name that can."""
+        out = Extracted()
+        with self.monitor.stage("read and search"):
+            phase_one = self._hash_all(out)
+        by_module = {f.module: f for f in self.files}
+        pending = phase_one if self.config.prefilter else list(self.files)
+        searched = names = CallerNeedles()
+        while pending:
+            with self.monitor.stage("parse and extract"):
+                self._extract(pending, out)
+            with self.monitor.stage("prefilter rounds"):
+                project = Project.build(
+                    [r for r in out.results.values() if isinstance(r, ModuleFacts)], KNOWLEDGE
+                )
+                relevant = reaching_functions(project)
+                names = caller_needles(project, relevant)
+                if not self.config.prefilter:
+                    break
+                wanted = {by_module[m] for m in callee_modules(project, relevant) if m in by_module}
+                new_names = names - searched
+                searched = names
+                if new_names:
+                    wanted.update(
+                        f for f in self.files if f not in out.results and self._matches(f, new_names)
+                    )
+                pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
+        self.monitor.count("files parsed", out.parsed)
+        self.monitor.count("files from the cache", out.from_cache)
+        self.monitor.count("files never parsed", len(self.files) - len(out.results))
+        for file, result in out.results.items():
+            if isinstance(result, FileError) and (
+                result.kind in UNJUDGED or self._matches(file, self.first) or self._matches(file, names)
+            ):
+                out.errors.append(result)
+        return out
+
+    def _hash_all(self, out: Extracted) -> list[SourceFile]:
+        """Read every file once: its hash (for the cache) and whether phase 1 wants it."""
+        wanted = []
+        for done, file in enumerate(self.files, 1):
+            self.monitor.progress("reading", done, len(self.files))
+            data = read(str(file.path), file.display, self.config.max_file_bytes)
+            if isinstance(data, FileError):
+                out.hashes[file] = ""
+                wanted.append(file)
+                continue
+            out.hashes[file] = hashlib.sha256(data).hexdigest()
+            if self.first.match(data):
+                wanted.append(file)
+        return wanted
+
+    def _matches(self, file: SourceFile, needles: Needles | CallerNeedles) -> bool:
+        data = read(str(file.path), file.display, self.config.max_file_bytes)
+        return True if isinstance(data, FileError) else needles.match(data)
+
+    def _key(self, file: SourceFile, content: str) -> str:
+        config = self.config
+        return digest(
+            content,
+            file.display,
+            file.module,
+            str(file.is_package),
+            repr(self.options),
+            str(config.max_file_bytes),
+            str(config.file_timeout),
+        )
+
+    def _extract(self, files: Sequence[SourceFile], out: Extracted) -> None:
+        todo = []
+        for file in files:
+            content = out.hashes.get(file, "")
+            cached: Result | None = None
+            if self.cache and content:
+                cached = self.cache.get("facts", self._key(file, content), _decode_result)
+            if cached is not None:
+                out.results[file] = cached
+                out.from_cache += 1
+            else:
+                todo.append(file)
+        total = out.parsed + len(todo)
+        for file, (result, seconds) in zip(todo, self._compute(todo), strict=True):
+            out.results[file] = result
+            out.parsed += 1
+            self.monitor.file_time(file.display, seconds)
+            self.monitor.progress("analysing", out.parsed, total)
+            content = out.hashes.get(file, "")
+            if self.cache and content and not (isinstance(result, FileError) and result.kind in UNCACHED):
+                self.cache.put("facts", self._key(file, content), _encode_result(result))
+
+    def _compute(self, files: Sequence[SourceFile]) -> Iterator[Timed]:
+        """Each file's result and the seconds it took, in the order of `files`."""
+        jobs = [_job(f, self.config, self.options) for f in files]
+        if self.jobs <= 1 or len(jobs) < POOL_BELOW:
+            yield from map(_timed, jobs)
+            return
+        context = get_context("forkserver" if "forkserver" in _methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+            for batch in pool.map(_work, _batched(jobs, BATCH)):
+                yield from batch
+
+
+def _methods() -> list[str]:
+    from multiprocessing import get_all_start_methods
+
+    return get_all_start_methods()
+
+
+Job = tuple[str, str, str, bool, int, float, ExtractOptions]
+
+
+def _job(file: SourceFile, config: Config, options: ExtractOptions) -> Job:
+    return (
+        str(file.path),
+        file.display,
+        file.module,
+        file.is_package,
+        config.max_file_bytes,
+        config.file_timeout,
+        options,
+    )
+
+
+def _batched(jobs: Sequence[Job], size: int) -> Iterator[list[Job]]:
+    for start in range(0, len(jobs), size):
+        yield list(jobs[start : start + size])
+
+
+def _timed(job: Job) -> Timed:
+    start = time.perf_counter()
+    result = extract_file(*job)
+    return result, time.perf_counter() - start
+
+
+def _work(batch: Iterable[Job]) -> list[Timed]:
+    """In a worker process: a batch of files, on a deep stack."""
+    return in_deep_thread(lambda: [_timed(job) for job in batch])
+
+
+def _encode_result(result: Result) -> dict[str, object]:
+    from sessguard.cache import encode
+
+    return {"kind": "facts" if isinstance(result, ModuleFacts) else "error", "data": encode(result)}
+
+
+def _decode_result(value: object) -> Result | None:
+    if not isinstance(value, dict):
+        return None
+    if value.get("kind") == "facts":
+        return decode(ModuleFacts, value.get("data"))
+    if value.get("kind") == "error":
+        return decode(FileError, value.get("data"))
+    return None
+
+
+def available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
