@@ -65,8 +65,9 @@ class _Ignored:
         self.gitignore = gitignore
         self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
 
-    def load(self, directory: Path) -> None:
-        if not self.gitignore:
+    def load(self, directory: Path, listed: bool = True) -> None:
+        """Read the directory's `.gitignore`; `listed` says whether the listing holds one."""
+        if not self.gitignore or not listed:
             return
         ignore = directory / ".gitignore"
         try:
@@ -79,6 +80,8 @@ class _Ignored:
     def skip(self, path: Path, root: Path, is_dir: bool) -> bool:
         if is_dir and (path.name in self.names or path.name.endswith(".egg-info")):
             return True
+        if self.patterns is None and not self.specs:
+            return False
         suffix = "/" if is_dir else ""
         if self.patterns is not None and self.patterns.match_file(path.relative_to(root).as_posix() + suffix):
             return True
@@ -107,32 +110,35 @@ def display_path(path: Path, cwd: Path) -> str:
 
 
 class _ModuleNamer:
-    """Dotted module names from the `__init__.py` files above a source file."""
+    """Dotted module names from the `__init__.py` files above a source file (by strings,
+    with each directory's package prefix worked out once: a large tree has thousands)."""
 
     def __init__(self) -> None:
-        self._package_dirs: dict[Path, bool] = {}
+        self._prefixes: dict[str, list[str]] = {}
 
-    def is_package_dir(self, directory: Path) -> bool:
-        if directory not in self._package_dirs:
-            try:
-                self._package_dirs[directory] = (directory / "__init__.py").is_file()
-            except OSError:  # a directory we may not look into is not a package we can read
-                self._package_dirs[directory] = False
-        return self._package_dirs[directory]
+    def _package_prefix(self, directory: str, depth: int = 0) -> list[str]:
+        """The package names from the outermost package down to `directory`."""
+        if directory in self._prefixes:
+            return self._prefixes[directory]
+        parent = os.path.dirname(directory)
+        try:
+            is_package = os.path.isfile(os.path.join(directory, "__init__.py"))
+        except OSError:  # a directory we may not look into is not a package we can read
+            is_package = False
+        if not is_package or parent == directory or depth >= 64:
+            prefix: list[str] = []
+        else:
+            prefix = [*self._package_prefix(parent, depth + 1), os.path.basename(directory)]
+        self._prefixes[directory] = prefix
+        return prefix
 
-    def name(self, path: Path) -> tuple[str, bool]:
-        is_package = path.name == "__init__.py"
-        parts = [] if is_package else [path.stem]
-        directory = path.parent
-        if is_package:
-            parts.append(directory.name)
-            directory = directory.parent
-        seen = 0
-        while self.is_package_dir(directory) and directory.parent != directory and seen < 64:
-            parts.append(directory.name)
-            directory = directory.parent
-            seen += 1
-        return ".".join(reversed(parts)), is_package
+    def name(self, path: str) -> tuple[str, bool]:
+        directory, filename = os.path.split(path)
+        if filename == "__init__.py":
+            parent = os.path.dirname(directory)
+            parts = [*self._package_prefix(parent), os.path.basename(directory)]
+            return ".".join(parts), True
+        return ".".join([*self._package_prefix(directory), filename[: -len(".py")]]), False
 
 
 def discover(
@@ -149,7 +155,7 @@ def discover(
     patterns = [*(exclude or ()), *extend_exclude]
     namer = _ModuleNamer()
     result = Discovery()
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for raw in paths:
         root = Path(raw)
         display = display_path(root, cwd)
@@ -160,10 +166,11 @@ def discover(
             continue
         if stat.S_ISDIR(info.st_mode):
             ignored = _Ignored(names, patterns, gitignore)
+            scanned = Path(os.path.abspath(root))
             for path in _walk(root, ignored, result, follow_symlinks):
-                _add(path, cwd, namer, result, seen, root)
+                _add(path, cwd, namer, result, seen, scanned)
         elif stat.S_ISREG(info.st_mode):
-            _add(root, cwd, namer, result, seen, None)
+            _add(str(root), cwd, namer, result, seen, None)
         else:
             result.errors.append(FileError(display, "not-regular", "not a regular file"))
         result.dependency_files.extend(_ancestor_dependency_files(root))
@@ -172,15 +179,24 @@ def discover(
 
 
 def _add(
-    path: Path, cwd: Path, namer: _ModuleNamer, result: Discovery, seen: set[Path], root: Path | None
+    path: str, cwd: Path, namer: _ModuleNamer, result: Discovery, seen: set[str], scanned: Path | None
 ) -> None:
-    absolute = Path(os.path.abspath(path))
+    absolute = os.path.abspath(path)
     if absolute in seen:
         return
     seen.add(absolute)
-    module, is_package = namer.name(absolute)
-    scanned = Path(os.path.abspath(root)) if root is not None else None
-    result.files.append(SourceFile(absolute, display_path(absolute, cwd), module, is_package, scanned))
+    module, is_package = namer.name(absolute) if absolute.endswith(".py") else _other_name(absolute)
+    prefix = os.path.join(str(cwd), "")
+    if absolute.startswith(prefix) and os.sep == "/":
+        display = absolute[len(prefix) :]
+    else:
+        display = display_path(Path(absolute), cwd)
+    result.files.append(SourceFile(Path(absolute), display, module, is_package, scanned))
+
+
+def _other_name(path: str) -> tuple[str, bool]:
+    """A file given by name that does not end in `.py` is a module of its own."""
+    return Path(path).stem, False
 
 
 def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
@@ -205,52 +221,63 @@ def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
     return renamed
 
 
-def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Iterator[Path]:
+def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Iterator[str]:
     """Regular `.py` files under `root`. Links are counted and skipped, or with `follow`
     taken only when their target stays inside `root`; a directory reached twice (by
     device and inode) is a loop and is reported, never walked again."""
     real_root = Path(os.path.realpath(root))
     visited: set[tuple[int, int]] = set()
-    stack = [root]
+    stack = [str(root)]
     while stack:
         directory = stack.pop()
         try:
             info = os.stat(directory)
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            result.errors.append(FileError(_shown(directory), "permission", exc.strerror or "cannot list"))
+            result.errors.append(
+                FileError(_shown(Path(directory)), "permission", exc.strerror or "cannot list")
+            )
             continue
         if (info.st_dev, info.st_ino) in visited:
-            result.errors.append(FileError(_shown(directory), "symlink-loop", "directory reached twice"))
+            result.errors.append(
+                FileError(_shown(Path(directory)), "symlink-loop", "directory reached twice")
+            )
             continue
         visited.add((info.st_dev, info.st_ino))
-        ignored.load(directory)
+        ignored.load(Path(directory), any(entry.name == ".gitignore" for entry in entries))
         for entry in entries:
-            path = Path(entry.path)
+            try:
+                if not entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
+                    if is_dependency_file(entry.name):
+                        result.dependency_files.append(Path(os.path.abspath(entry.path)))
+                    continue  # most of a tree: templates, data, documentation
+            except OSError:
+                continue
+            path = entry.path
             try:
                 if entry.is_symlink():
                     if not follow:
                         if entry.name.endswith(".py") or _points_to_directory(entry):
                             result.skipped["symlink"] += 1
                         continue
-                    target = _followed(path, real_root, result)
+                    target = _followed(Path(path), real_root, result)
                     if target is None:
                         continue
                     is_dir = target.is_dir()
                 else:
                     is_dir = entry.is_dir(follow_symlinks=False)
                 if is_dir:
-                    if not ignored.skip(path, root, is_dir=True):
+                    if not ignored.skip(Path(path), root, is_dir=True):
                         stack.append(path)
                     continue
                 if not entry.name.endswith(".py"):
                     if is_dependency_file(entry.name) and not entry.is_symlink():
                         result.dependency_files.append(Path(os.path.abspath(path)))
                     continue
-                if ignored.skip(path, root, is_dir=False):
+                if ignored.skip(Path(path), root, is_dir=False):
                     continue
-                if not (path.is_file() if follow else entry.is_file(follow_symlinks=False)):
-                    result.errors.append(FileError(_shown(path), "not-regular", "not a regular file"))
+                if not (os.path.isfile(path) if follow else entry.is_file(follow_symlinks=False)):
+                    result.errors.append(FileError(_shown(Path(path)), "not-regular", "not a regular file"))
                     continue
             except OSError:
                 continue

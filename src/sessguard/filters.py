@@ -28,8 +28,8 @@ from sessguard.model import (
     Store,
     Suppressed,
     TraceStep,
+    statement_hash,
 )
-from sessguard.rules.session_fixation import statement_hash
 
 _SESSGUARD = re.compile(
     r"#\s*sessguard\s*:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?", re.I

@@ -7,6 +7,7 @@ can build and exchange these values.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 RULE_ID = "python-session-fixation"
@@ -143,3 +144,8 @@ class Report:
     hidden: int = 0  # findings below --min-severity / --min-confidence
     config_files: tuple[str, ...] = ()
     skipped: tuple[tuple[str, int], ...] = ()  # not analysed by choice, by kind: ("symlink", 2)
+
+
+def statement_hash(statement: str) -> str:
+    """A hash of a statement as the parser sees it: comments and layout do not count."""
+    return hashlib.sha256(" ".join(statement.split()).encode()).hexdigest()[:16]

@@ -11,32 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
-from sessguard.analysis.project import Project
-from sessguard.cache import Cache, decode, digest
+from sessguard.cache import Cache, decode, digest, encode, stable
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
-from sessguard.extract.exprs import ExtractOptions
-from sessguard.extract.facts import ModuleFacts
-from sessguard.extract.file import extract_file
-from sessguard.frameworks import KNOWLEDGE
+from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
-from sessguard.prefilter import (
-    CallerNeedles,
-    Needles,
-    callee_modules,
-    caller_needles,
-    first_needles,
-    reaching_functions,
-)
+from sessguard.needles import CallerNeedles, Needles, first_needles
 from sessguard.source import read
+
+if TYPE_CHECKING:
+    pass
 
 # errors raised before a file's bytes could be searched: always reported
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
@@ -68,13 +60,27 @@ class Stage:
     first: Needles = field(default_factory=lambda: first_needles(()))
     monitor: Monitor = field(default_factory=Monitor)
 
+    out: Extracted = field(default_factory=Extracted)
+    phase_one: list[SourceFile] = field(default_factory=list)
+
+    def prepare(self) -> dict[SourceFile, str]:
+        """Hash every file and test it against the phase-1 needles; the hashes (empty for a
+        file that cannot be read) let a caller recognise an unchanged tree."""
+        with self.monitor.stage("read and search"):
+            self.phase_one = self._hash_all(self.out)
+        return self.out.hashes
+
     def run(self) -> Extracted:
         """The per-file stage, over the files that can matter, or over all of them with
         `prefilter = false`. Either way, a file that could not be analysed is reported only
         when it could matter: when its bytes hold a name that can."""
-        out = Extracted()
-        with self.monitor.stage("read and search"):
-            phase_one = self._hash_all(out)
+        from sessguard.analysis.project import Project
+        from sessguard.frameworks import KNOWLEDGE
+        from sessguard.prefilter import callee_modules, caller_needles, reaching_functions
+
+        if not self.out.hashes and self.files:
+            self.prepare()
+        out, phase_one = self.out, self.phase_one
         by_module = {f.module: f for f in self.files}
         pending = phase_one if self.config.prefilter else list(self.files)
         searched = names = CallerNeedles()
@@ -108,19 +114,38 @@ class Stage:
         return out
 
     def _hash_all(self, out: Extracted) -> list[SourceFile]:
-        """Read every file once: its hash (for the cache) and whether phase 1 wants it."""
+        """Every file's hash (for the cache) and whether phase 1 wants it. A file whose
+        signature (device, inode, size, modification and change times) is the one the
+        cache's index recorded is not read again."""
+        index = FileIndex.load(self.cache, self._index_key()) if self.cache else FileIndex()
         wanted = []
         for done, file in enumerate(self.files, 1):
             self.monitor.progress("reading", done, len(self.files))
+            signature = _signature(file.path)
+            known = index.get(file.display, signature)
+            if known is not None:
+                out.hashes[file], matched = known
+                if matched:
+                    wanted.append(file)
+                continue
             data = read(str(file.path), file.display, self.config.max_file_bytes)
             if isinstance(data, FileError):
                 out.hashes[file] = ""
                 wanted.append(file)
                 continue
             out.hashes[file] = hashlib.sha256(data).hexdigest()
-            if self.first.match(data):
+            matched = self.first.match(data)
+            if matched:
                 wanted.append(file)
+            if signature is not None:
+                index.put(file.display, signature, out.hashes[file], matched)
+        if self.cache and index.changed:
+            index.save(self.cache, self._index_key())
         return wanted
+
+    def _index_key(self) -> str:
+        needles = stable([sorted(self.first.substrings), sorted(self.first.identifiers)])
+        return digest("index", os.getcwd(), needles, str(self.config.max_file_bytes))
 
     def _matches(self, file: SourceFile, needles: Needles | CallerNeedles) -> bool:
         data = read(str(file.path), file.display, self.config.max_file_bytes)
@@ -133,7 +158,7 @@ class Stage:
             file.display,
             file.module,
             str(file.is_package),
-            repr(self.options),
+            stable(self.options),
             str(config.max_file_bytes),
             str(config.file_timeout),
         )
@@ -166,10 +191,52 @@ class Stage:
         if self.jobs <= 1 or len(jobs) < POOL_BELOW:
             yield from map(_timed, jobs)
             return
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
         context = get_context("forkserver" if "forkserver" in _methods() else "spawn")
         with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
             for batch in pool.map(_work, _batched(jobs, BATCH)):
                 yield from batch
+
+
+Signature = tuple[int, int, int, int, int]
+
+
+def _signature(path: os.PathLike[str] | str) -> Signature | None:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+@dataclass
+class FileIndex:
+    """What the last scan learnt of each file from its bytes, by the file's signature."""
+
+    entries: dict[str, tuple[Signature, str, bool]] = field(default_factory=dict)
+    changed: bool = False
+
+    def get(self, display: str, signature: Signature | None) -> tuple[str, bool] | None:
+        entry = self.entries.get(display)
+        if signature is None or entry is None or entry[0] != signature:
+            return None
+        return entry[1], entry[2]
+
+    def put(self, display: str, signature: Signature, content: str, matched: bool) -> None:
+        self.entries[display] = (signature, content, matched)
+        self.changed = True
+
+    @classmethod
+    def load(cls, cache: Cache, key: str) -> FileIndex:
+        found = cache.get("index", key, lambda value: decode(dict[str, tuple[Signature, str, bool]], value))
+        return cls(found or {})
+
+    def save(self, cache: Cache, key: str) -> None:
+        cache.put("index", key, encode(self.entries))
 
 
 def _methods() -> list[str]:
@@ -199,6 +266,8 @@ def _batched(jobs: Sequence[Job], size: int) -> Iterator[list[Job]]:
 
 
 def _timed(job: Job) -> Timed:
+    from sessguard.extract.file import extract_file
+
     start = time.perf_counter()
     result = extract_file(*job)
     return result, time.perf_counter() - start
@@ -210,8 +279,6 @@ def _work(batch: Iterable[Job]) -> list[Timed]:
 
 
 def _encode_result(result: Result) -> dict[str, object]:
-    from sessguard.cache import encode
-
     return {"kind": "facts" if isinstance(result, ModuleFacts) else "error", "data": encode(result)}
 
 

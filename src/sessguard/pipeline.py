@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sessguard import __version__
-from sessguard.analysis.effects import EffectResolver, Extensions
-from sessguard.analysis.project import NO_CONTEXT, Project
-from sessguard.analysis.roots import after_write_receivers, find_roots
-from sessguard.analysis.stores import classify_stores
-from sessguard.analysis.summaries import Solver, relevant_functions
-from sessguard.cache import Cache
+from sessguard.cache import Cache, decode, digest, encode, stable
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.dependencies import Dependency, read_dependencies
-from sessguard.discover import discover, display_path
-from sessguard.extract.exprs import ExtractOptions
-from sessguard.extract.facts import ModuleFacts
-from sessguard.filters import apply_filters
-from sessguard.frameworks import KNOWLEDGE
-from sessguard.frameworks.identity import IdentityVocabulary
+from sessguard.discover import Discovery, SourceFile, discover, display_path
+from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.model import BaselineEntry, Finding, Order, Report, Stats
 from sessguard.monitor import Monitor
-from sessguard.perfile import Stage
-from sessguard.prefilter import first_needles
-from sessguard.rules.session_fixation import report
+from sessguard.needles import first_needles
+from sessguard.perfile import UNCACHED, Stage
+
+if TYPE_CHECKING:  # the link and rule stages are imported when a scan needs them
+    from sessguard.analysis.effects import EffectResolver, Extensions
+    from sessguard.analysis.project import Project
 
 
 def extensions_of(config: Config) -> Extensions:
+    from sessguard.analysis.effects import Extensions
+    from sessguard.frameworks.identity import IdentityVocabulary
+
     return Extensions(
         auth_functions=frozenset(config.auth_functions),
         regenerate_functions=dict(config.regenerate_functions),
@@ -69,8 +67,7 @@ def _scan(
         )
     cwd = Path(os.getcwd())
     dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
-    extensions = extensions_of(config)
-    configured = [*extensions.auth_functions, *extensions.regenerate_functions]
+    configured = [*config.auth_functions, *dict(config.regenerate_functions)]
     stage = Stage(
         found.files,
         config,
@@ -80,6 +77,58 @@ def _scan(
         first_needles([*configured, *config.identity_keys]),
         monitor,
     )
+    hashes = stage.prepare()
+    memo_key = _memo_key(paths, config, baseline, config_files, found, hashes, dependencies)
+    remembered = cache.get("scan", memo_key, _decode_report) if cache else None
+    if remembered is not None:
+        monitor.count("whole scan from the cache")
+        return remembered
+    report = _analyse_files(stage, found, dependencies, config, baseline, config_files, monitor)
+    if cache and not any(e.kind in UNCACHED for e in report.errors):
+        cache.put("scan", memo_key, encode(report))
+    return report
+
+
+def _memo_key(
+    paths: Sequence[str],
+    config: Config,
+    baseline: Sequence[BaselineEntry] | None,
+    config_files: Sequence[str],
+    found: Discovery,
+    hashes: Mapping[SourceFile, str],
+    dependencies: Sequence[Dependency],
+) -> str:
+    """Everything a report depends on: a scan with the same key has the same report."""
+    files = sorted((f.display, f.module, str(f.is_package), h) for f, h in hashes.items())
+    return digest(
+        "scan",
+        os.getcwd(),
+        stable(list(paths)),
+        stable(config),
+        stable(baseline),
+        stable(list(config_files)),
+        stable(files),
+        stable(sorted(found.errors)),
+        stable(sorted(found.skipped.items())),
+        stable(dependencies),
+    )
+
+
+def _decode_report(value: object) -> Report:
+    return decode(Report, value)
+
+
+def _analyse_files(
+    stage: Stage,
+    found: Discovery,
+    dependencies: Sequence[Dependency],
+    config: Config,
+    baseline: Sequence[BaselineEntry] | None,
+    config_files: Sequence[str],
+    monitor: Monitor,
+) -> Report:
+    from sessguard.filters import apply_filters
+
     extracted = stage.run()
     modules = [r for r in extracted.results.values() if isinstance(r, ModuleFacts)]
     with monitor.stage("link and judge"):
@@ -110,6 +159,14 @@ def _scan(
 
 def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: Config) -> list[Finding]:
     """The link and rule stages over every module of the project."""
+    from sessguard.analysis.effects import EffectResolver
+    from sessguard.analysis.project import Project
+    from sessguard.analysis.roots import find_roots
+    from sessguard.analysis.stores import classify_stores
+    from sessguard.analysis.summaries import Solver, relevant_functions
+    from sessguard.frameworks import KNOWLEDGE
+    from sessguard.rules.session_fixation import report
+
     project = Project.build(modules, KNOWLEDGE, [d.name for d in deps])
     stores = classify_stores(
         project.modules.values(), deps, KNOWLEDGE, project.frameworks, config.session_store
@@ -128,6 +185,10 @@ def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: 
 
 def _protected_signals(project: Project, resolver: EffectResolver) -> frozenset[str]:
     """Signals whose receivers always regenerate with order `either` (SPEC §7)."""
+    from sessguard.analysis.project import NO_CONTEXT
+    from sessguard.analysis.roots import after_write_receivers
+    from sessguard.analysis.summaries import Solver
+
     receivers = after_write_receivers(project)
     if not receivers:
         return frozenset()

@@ -17,105 +17,9 @@ could not analyse among those that could matter.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-
 from sessguard.analysis.project import NO_CONTEXT, Context, Project
 from sessguard.extract.facts import EventKind, ModuleFacts, Ref, RefKind
-from sessguard.frameworks import KNOWLEDGE, Knowledge
-
-# Substrings that every relevant construct contains (see the module docstring).
-BASE_NEEDLES = (
-    "session",
-    "Session",
-    "SESSION",
-    "login_user",
-    "login_bare",
-    "remember",
-    "user_logged_in",
-    "user_authenticated",
-    "IdentityPolicy",
-    "AuthenticationHelper",
-    "AuthenticationPolicy",
-    "AuthTkt",
-    "django_otp",
-    "test_request_context",
-    "rotate_token",
-    "new_csrf_token",
-)
-MAX_ALTERNATION = 4000
-_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_WORD = re.compile(rb"[A-Za-z0-9_]")
-
-
-class Needles:
-    """A byte pattern: literal substrings, or whole identifiers.
-
-    One alternation of plain literals finds candidates (Python's regex engine scans for a
-    literal alternation far faster than for one guarded by look-arounds); an identifier's
-    hit then counts only if it stands alone."""
-
-    def __init__(self, substrings: Iterable[str] = (), identifiers: Iterable[str] = ()) -> None:
-        self.substrings = tuple(sorted(set(substrings), key=len, reverse=True))
-        self.identifiers = frozenset(identifiers)
-        literals = sorted({*self.substrings, *self.identifiers}, key=len, reverse=True)
-        self._literals = {s.encode() for s in self.substrings}
-        self._pattern = (
-            re.compile("|".join(re.escape(s) for s in literals).encode())
-            if literals and len(literals) <= MAX_ALTERNATION
-            else None
-        )
-
-    def match(self, data: bytes) -> bool:
-        if self._pattern is None:
-            return self._match_slowly(data)
-        for hit in self._pattern.finditer(data):
-            if hit.group() in self._literals or _alone(data, hit.start(), hit.end()):
-                return True
-        return False
-
-    def _match_slowly(self, data: bytes) -> bool:
-        if any(s.encode() in data for s in self.substrings):
-            return True
-        wanted = {name.encode() for name in self.identifiers}
-        return any(token in wanted for token in _IDENTIFIER.findall(data))
-
-    def __or__(self, other: Needles) -> Needles:
-        return Needles((*self.substrings, *other.substrings), self.identifiers | other.identifiers)
-
-
-def _alone(data: bytes, start: int, end: int) -> bool:
-    """Whether data[start:end] is a whole identifier, not part of a longer one."""
-    before = data[start - 1 : start] if start else b""
-    after = data[end : end + 1]
-    return not (_WORD.match(before) if before else False) and not (_WORD.match(after) if after else False)
-
-
-def first_needles(configured: Iterable[str], knowledge: Knowledge = KNOWLEDGE) -> Needles:
-    """Phase 1: the fixed vocabulary, the names of the framework tables that it does not
-    already cover, and the project's configured functions and keys."""
-    extra = {name.rsplit(".", 1)[-1] for name in configured if name}
-    return Needles(BASE_NEEDLES, frozenset(extra | knowledge_identifiers(knowledge)))
-
-
-def knowledge_identifiers(knowledge: Knowledge) -> frozenset[str]:
-    """For each way a framework table is reached, a name that code reaching it must write.
-
-    `cherrypy.lib.sessions.expire` cannot be reached without writing `sessions` (an import
-    or an attribute path names the module), which the fixed vocabulary covers; Django's
-    `django.contrib.auth.login` can, so `login` itself becomes a needle. The top package
-    does not count: `import flask` then `flask.session` is the only spelling that writes
-    the package, and a needle on the package would match every file that imports it."""
-    base = Needles(BASE_NEEDLES)
-    names = set()
-    for path in knowledge.touching_paths:
-        written = path[1:-1] if len(path) > 2 else ()
-        if any(base.match(part.encode()) for part in (*written, path[-1])):
-            continue
-        names.add(path[-1])
-    return frozenset(names)
+from sessguard.needles import CallerNeedles
 
 
 def reaching_functions(project: Project) -> frozenset[str]:
@@ -157,43 +61,6 @@ def reaching_functions(project: Project) -> frozenset[str]:
                 found.add(caller)
                 work.append(caller)
     return frozenset(found)
-
-
-@dataclass(frozen=True)
-class CallerNeedles:
-    """How a file can reach a relevant function: by naming it (a module function), or by
-    naming a relevant method together with its class, a class deriving from it, or an
-    instance of one (a method name alone, `setUp`, says too little)."""
-
-    functions: frozenset[str] = frozenset()
-    methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-    def names(self) -> frozenset[str]:
-        return self.functions | frozenset(self.methods)
-
-    @cached_property
-    def _encoded(self) -> tuple[frozenset[bytes], dict[bytes, frozenset[bytes]]]:
-        functions = frozenset(name.encode() for name in self.functions)
-        methods = {m.encode(): frozenset(o.encode() for o in owners) for m, owners in self.methods.items()}
-        return functions, methods
-
-    def match(self, data: bytes) -> bool:
-        """One pass over the file's identifiers (a set of them is cheaper to build than a
-        long alternation of names is to run)."""
-        functions, methods = self._encoded
-        present = set(_IDENTIFIER.findall(data))
-        if not present.isdisjoint(functions):
-            return True
-        return any(method in present and not owners.isdisjoint(present) for method, owners in methods.items())
-
-    def __sub__(self, other: CallerNeedles) -> CallerNeedles:
-        methods = {
-            method: owners - other.methods.get(method, frozenset()) for method, owners in self.methods.items()
-        }
-        return CallerNeedles(self.functions - other.functions, {m: o for m, o in methods.items() if o})
-
-    def __bool__(self) -> bool:
-        return bool(self.functions or self.methods)
 
 
 def caller_needles(project: Project, relevant: frozenset[str]) -> CallerNeedles:

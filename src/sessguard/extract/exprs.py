@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sessguard.extract.facts import Arg, Event, EventKind, Key, Param, Ref, RefKind
+from sessguard.extract.facts import Arg, Event, EventKind, ExtractOptions, Key, Param, Ref, RefKind
 from sessguard.extract.names import BUILTINS, ModuleScope, dotted, string_value
 from sessguard.frameworks import KNOWLEDGE, REQUEST_PARAM_NAMES, Knowledge
 from sessguard.frameworks.identity import PROVIDER_ATTRIBUTES, PROVIDER_CALLS, is_credential_call
@@ -19,14 +19,6 @@ from sessguard.model import Span
 from sessguard.source import Source
 
 MAX_TEXT = 80
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    """What the per-file stage may know of the whole scan (part of a cache entry's key)."""
-
-    project: frozenset[str] | None = None  # the scanned tree's top-level packages
-    configured: frozenset[str] = frozenset()  # auth and regeneration functions configured
 
 
 WRITE_METHODS_WITH_KEY = frozenset({"setdefault", "aset", "asetdefault"})

@@ -14,6 +14,14 @@ from dataclasses import dataclass
 from sessguard.model import Span
 
 
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What the per-file stage may know of the whole scan (part of a cache entry's key)."""
+
+    project: frozenset[str] | None = None  # the scanned tree's top-level packages
+    configured: frozenset[str] = frozenset()  # auth and regeneration functions configured
+
+
 class RefKind(enum.Enum):
     """What an expression denotes, as far as sessions go."""
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import time
 
-from sessguard.extract.exprs import ExtractOptions
-from sessguard.extract.facts import ModuleFacts
+from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.extract.module import extract_module
 from sessguard.extract.walk import Timeout
 from sessguard.model import FileError

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from sessguard.extract.cfg import GraphBuilder
-from sessguard.extract.exprs import ClassContext, ExtractOptions, FunctionScope, credential_check
+from sessguard.extract.exprs import ClassContext, FunctionScope, credential_check
 from sessguard.extract.facts import (
     ClassFacts,
     Evidence,
+    ExtractOptions,
     FunctionFacts,
     ModuleFacts,
     Param,

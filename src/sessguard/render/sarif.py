@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sessguard.model import Finding, Level, Report, Suppressed, TraceStep
+from sessguard.model import Finding, Level, Report, Suppressed, TraceStep, statement_hash
 from sessguard.render import PLAIN, RenderOptions
 from sessguard.rules.catalog import HOMEPAGE, RULES
-from sessguard.rules.session_fixation import statement_hash
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Level.HIGH: "error", Level.MEDIUM: "warning", Level.LOW: "note"}

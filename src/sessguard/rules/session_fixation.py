@@ -21,7 +21,7 @@ from sessguard.analysis.summaries import Solver
 from sessguard.analysis.witness import Note, early_exit, unregenerated_path
 from sessguard.extract.facts import ENTRY, FunctionFacts
 from sessguard.frameworks.identity import names_auth_step
-from sessguard.model import RULE_ID, Finding, Level, Store, TraceStep
+from sessguard.model import RULE_ID, Finding, Level, Store, TraceStep, statement_hash
 
 
 @dataclass(frozen=True)
@@ -272,11 +272,6 @@ def _trace(
             note += f" (reached through `{where.text}`, line {where.line})"
         steps.append(TraceStep(site.path, site.line, site.span.column, note))
     return tuple(dict.fromkeys(steps))
-
-
-def statement_hash(statement: str) -> str:
-    """A hash of a statement as the parser sees it: comments and layout do not count."""
-    return hashlib.sha256(" ".join(statement.split()).encode()).hexdigest()[:16]
 
 
 def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
