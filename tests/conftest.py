@@ -17,6 +17,13 @@ from sessguard.pipeline import scan
 Project = Callable[..., Report]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Scans run from the command line cache by default: keep the tests' cache out of the
+    user's cache directory (subprocesses inherit the variable)."""
+    os.environ["SESSGUARD_CACHE_DIR"] = str(tmp_path_factory.mktemp("sessguard-cache"))
+
+
 def write_tree(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / name

@@ -142,3 +142,45 @@ def test_min_confidence_hides_and_fail_on_is_separate(tree: Path, capsys: pytest
     assert "1 below --min-severity/--min-confidence" in capsys.readouterr().out
     assert main(["scan", "--fail-on", "medium"]) == 0  # low severity (cookie store) does not fail
     assert main(["scan", "--fail-on", "low", "--min-severity", "low"]) == 1
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "many"])
+def test_jobs_must_be_a_positive_number(tree: Path, jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["scan", "--jobs", jobs])
+    assert stop.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_cache_goes_where_asked_and_nowhere_with_no_cache(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    default = tmp_path_factory.mktemp("default-cache")
+    chosen = tmp_path_factory.mktemp("chosen-cache")
+    monkeypatch.setenv("SESSGUARD_CACHE_DIR", str(default))
+    assert main(["scan", "--no-cache"]) == 1
+    assert not any(default.rglob("*.json"))
+    assert main(["scan"]) == 1
+    assert any(default.rglob("*.json"))
+    assert main(["scan", "--cache-dir", str(chosen)]) == 1
+    assert any(chosen.rglob("*.json"))
+    assert not any(tree.rglob("*.json")), "the cache never lands in the scanned tree"
+
+
+def test_statistics_name_the_stages_and_files(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    (tree / "maths.py").write_text("def add(a, b):\n    return a + b\n")
+    assert main(["scan", "--statistics", "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert "parse and extract" in err and "link and judge" in err
+    assert "files parsed                  1" in err
+    assert "files never parsed            1" in err
+    assert "app.py" in err.split("slowest files:")[1]
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(tree: Path) -> None:
+    (tree / "app.py").write_text(VULNERABLE)
+    result = run("scan", "--no-cache", cwd=tree)
+    assert result.returncode == 1
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr

@@ -31,6 +31,7 @@ BASE_NEEDLES = (
 MAX_ALTERNATION = 4000
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _WORD = re.compile(rb"[A-Za-z0-9_]")
+_CLASS_BASES = re.compile(rb"\bclass\s+[A-Za-z_][A-Za-z0-9_]*\s*\(([^)]*)\)")
 
 
 class Needles:
@@ -103,36 +104,49 @@ def knowledge_identifiers(knowledge: Knowledge) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class CallerNeedles:
-    """How a file can reach a relevant function: by naming it (a module function), or by
+    """How a file can reach a relevant function: by naming it (a module function); by
     naming a relevant method together with its class, a class deriving from it, or an
-    instance of one (a method name alone, `setUp`, says too little)."""
+    instance of one (a method name alone, `setUp`, says too little); by constructing a
+    class whose `__init__` is relevant; or by deriving a class from one with a relevant
+    method (the subclass, parsed, makes its own name lead there too)."""
 
     functions: frozenset[str] = frozenset()
     methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    constructed: frozenset[str] = frozenset()
+    classes: frozenset[str] = frozenset()
 
     def names(self) -> frozenset[str]:
         return self.functions | frozenset(self.methods)
 
     @cached_property
-    def _encoded(self) -> tuple[frozenset[bytes], dict[bytes, frozenset[bytes]]]:
-        functions = frozenset(name.encode() for name in self.functions)
+    def _encoded(self) -> tuple[frozenset[bytes], dict[bytes, frozenset[bytes]], frozenset[bytes]]:
+        functions = frozenset(name.encode() for name in self.functions | self.constructed)
         methods = {m.encode(): frozenset(o.encode() for o in owners) for m, owners in self.methods.items()}
-        return functions, methods
+        return functions, methods, frozenset(name.encode() for name in self.classes)
 
     def match(self, data: bytes) -> bool:
         """One pass over the file's identifiers (a set of them is cheaper to build than a
-        long alternation of names is to run)."""
-        functions, methods = self._encoded
+        long alternation of names is to run), and one over its class statements."""
+        functions, methods, classes = self._encoded
         present = set(_IDENTIFIER.findall(data))
         if not present.isdisjoint(functions):
             return True
-        return any(method in present and not owners.isdisjoint(present) for method, owners in methods.items())
+        if any(method in present and not owners.isdisjoint(present) for method, owners in methods.items()):
+            return True
+        if not classes or b"class" not in present or present.isdisjoint(classes):
+            return False
+        return any(not classes.isdisjoint(_IDENTIFIER.findall(bases)) for bases in _CLASS_BASES.findall(data))
 
     def __sub__(self, other: CallerNeedles) -> CallerNeedles:
         methods = {
             method: owners - other.methods.get(method, frozenset()) for method, owners in self.methods.items()
         }
-        return CallerNeedles(self.functions - other.functions, {m: o for m, o in methods.items() if o})
+        return CallerNeedles(
+            self.functions - other.functions,
+            {m: o for m, o in methods.items() if o},
+            self.constructed - other.constructed,
+            self.classes - other.classes,
+        )
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.methods)
+        return bool(self.functions or self.methods or self.constructed or self.classes)

@@ -77,18 +77,24 @@ def caller_needles(project: Project, relevant: frozenset[str]) -> CallerNeedles:
         else:
             methods.setdefault(function.name, set()).add(function.class_qualname)
             owners.setdefault(function.class_qualname, {function.class_qualname.rsplit(".", 1)[-1]})
-    # a subclass inherits the methods, an instance carries them: their names lead there too
-    changed = True
-    while changed:
-        changed = False
-        for facts in project.classes.values():
-            bases = {project.resolve_symbol(base) for base in facts.bases}
-            for cls in [c for c in owners if c in bases]:
-                name = facts.qualname.rsplit(".", 1)[-1]
-                if name not in owners[cls]:
+    # a subclass inherits the methods (however far down), an instance carries them: their
+    # names lead there too
+    subclasses: dict[str, set[str]] = {}
+    for facts in project.classes.values():
+        for base in facts.bases:
+            resolved = project.resolve_symbol(base)
+            if resolved is not None:
+                subclasses.setdefault(resolved, set()).add(facts.qualname)
+    for cls in list(owners):
+        work, seen = [cls], {cls}
+        while work:
+            for child in subclasses.get(work.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    name = child.rsplit(".", 1)[-1]
                     owners[cls].add(name)
-                    owners.setdefault(facts.qualname, {name})
-                    changed = True
+                    owners.setdefault(child, {name})
+                    work.append(child)
     for module in project.modules.values():
         for name, instance_of in module.instances:
             resolved = project.resolve_symbol(instance_of)
@@ -100,12 +106,16 @@ def caller_needles(project: Project, relevant: frozenset[str]) -> CallerNeedles:
             known = knowledge.is_known_callee(target) and not knowledge.is_noreturn(target)
             if known or (resolved is not None and resolved in relevant):
                 functions.add(name)
+    class_names = {qualname.rsplit(".", 1)[-1] for qualname in owners}
+    constructed = {n for cls in methods.get("__init__", ()) for n in owners.get(cls, ())}
     return CallerNeedles(
         frozenset(functions),
         {
             method: frozenset(n for cls in classes for n in owners.get(cls, ()))
             for method, classes in methods.items()
         },
+        frozenset(constructed),
+        frozenset(class_names),
     )
 
 

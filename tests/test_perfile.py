@@ -1,0 +1,119 @@
+"""The per-file stage: worker processes and the cache never change a report (issue 6)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from harness import FIXTURES, SHARED_CASES
+
+from sessguard.cache import Cache, decode, encode
+from sessguard.config import Config
+from sessguard.model import Report, Span
+from sessguard.monitor import Monitor
+from sessguard.perfile import POOL_BELOW
+from sessguard.pipeline import scan
+from sessguard.render.json import render
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the conformance cases and the fixtures: enough files for a process pool."""
+    root = tmp_path / "tree"
+    shutil.copytree(SHARED_CASES, root / "cases")
+    shutil.copytree(FIXTURES, root / "fixtures")
+    monkeypatch.chdir(root)
+    return root
+
+
+def text(report: Report) -> str:
+    return render(report)
+
+
+def test_same_report_for_any_number_of_processes(tree: Path) -> None:
+    everything = Config(prefilter=False)  # every file parsed: the pool gets real work
+    assert len(list(tree.rglob("*.py"))) >= 2 * POOL_BELOW
+    one = text(scan(["."], everything, jobs=1))
+    assert one == text(scan(["."], everything, jobs=2))
+    assert one == text(scan(["."], everything, jobs=3))
+    assert json.loads(one)["findings"], "the comparison must cover findings"
+
+
+def test_warm_scan_reuses_the_whole_report(tree: Path, tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    cold = text(scan(["."], cache=cache))
+    warm_monitor = Monitor()
+    warm = text(scan(["."], cache=Cache(tmp_path / "cache"), monitor=warm_monitor))
+    assert warm == cold == text(scan(["."]))
+    assert warm_monitor.counts == {"whole scan from the cache": 1}
+
+
+def test_an_edited_file_is_parsed_again_and_the_rest_come_from_the_cache(tree: Path, tmp_path: Path) -> None:
+    first = scan(["."], cache=Cache(tmp_path / "cache"))
+    edited_line = ("fixtures/prefilter/helpers_far_away/shop/views.py", 20)
+    assert edited_line in {(f.path, f.span.line) for f in first.findings}
+    view = tree / "fixtures/prefilter/helpers_far_away/shop/views.py"
+    view.write_text(view.read_text().replace('hold(session, request.form["u"])  # ruleid', "pass  # ruleid"))
+    monitor = Monitor()
+    edited = scan(["."], cache=Cache(tmp_path / "cache"), monitor=monitor)
+    assert monitor.counts["files parsed"] == 1
+    assert monitor.counts["files from the cache"] > 10
+    assert text(edited) == text(scan(["."]))
+    assert edited_line not in {(f.path, f.span.line) for f in edited.findings}
+
+
+def test_a_touched_but_unchanged_file_keeps_the_whole_report(tree: Path, tmp_path: Path) -> None:
+    scan(["."], cache=Cache(tmp_path / "cache"))
+    view = tree / "fixtures/prefilter/helpers_far_away/shop/views.py"
+    view.write_bytes(view.read_bytes())  # new modification time, same bytes
+    monitor = Monitor()
+    scan(["."], cache=Cache(tmp_path / "cache"), monitor=monitor)
+    assert monitor.counts == {"whole scan from the cache": 1}
+
+
+GARBAGE = [
+    b"",
+    b"not json at all",
+    b'{"key": "other", "version": "0", "value": []}',
+    b"[1, 2, 3]",
+    b'{"key": "%s", "version": "%s", "value": {"kind": "facts", "data": [1]}}',
+    b'{"key": "%s", "version": "%s", "value": [["a", "b"]]}',
+]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_corrupted_or_foreign_entries_are_ignored(tree: Path, tmp_path: Path, garbage: bytes) -> None:
+    from sessguard import __version__
+
+    scan(["."], cache=Cache(tmp_path / "cache"))
+    entries = [p for p in (tmp_path / "cache").rglob("*.json")]
+    assert entries
+    for entry in entries:
+        content = garbage.replace(b"%s", entry.stem.encode(), 1).replace(b"%s", __version__.encode(), 1)
+        entry.write_bytes(content)
+    monitor = Monitor()
+    again = scan(["."], cache=Cache(tmp_path / "cache"), monitor=monitor)
+    assert text(again) == text(scan(["."]))
+    assert monitor.counts.get("files from the cache", 0) == 0
+
+
+def test_an_unwritable_cache_only_costs_time(tree: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    assert text(scan(["."], cache=Cache(blocker / "cache"))) == text(scan(["."]))
+
+
+def test_the_codec_checks_every_type() -> None:
+    span = Span(3, 4, 3, 9)
+    assert decode(Span, encode(span)) == span
+    for wrong in (["3", 4, 3, 9], [3, 4, 3], [3, 4, 3, 9, 1], {"line": 3}, [True, 4, 3, 9]):
+        with pytest.raises(TypeError):
+            decode(Span, wrong)
+
+
+def test_reports_survive_the_codec() -> None:
+    report = scan([str(SHARED_CASES / "flask")])
+    assert report.findings
+    assert decode(Report, json.loads(json.dumps(encode(report)))) == report
