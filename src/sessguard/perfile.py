@@ -28,6 +28,9 @@ from sessguard.needles import CallerNeedles, Needles, first_needles
 from sessguard.source import read
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+    from multiprocessing.context import BaseContext
+
     pass
 
 # errors raised before a file's bytes could be searched: always reported
@@ -62,6 +65,7 @@ class Stage:
 
     out: Extracted = field(default_factory=Extracted)
     phase_one: list[SourceFile] = field(default_factory=list)
+    _pool: Executor | None = field(default=None, repr=False)
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
@@ -74,6 +78,12 @@ class Stage:
         """The per-file stage, over the files that can matter, or over all of them with
         `prefilter = false`. Either way, a file that could not be analysed is reported only
         when it could matter: when its bytes hold a name that can."""
+        try:
+            return self._run()
+        finally:
+            self.close()
+
+    def _run(self) -> Extracted:
         from sessguard.analysis.project import Project
         from sessguard.frameworks import KNOWLEDGE
         from sessguard.prefilter import callee_modules, caller_needles, reaching_functions
@@ -188,16 +198,32 @@ class Stage:
     def _compute(self, files: Sequence[SourceFile]) -> Iterator[Timed]:
         """Each file's result and the seconds it took, in the order of `files`."""
         jobs = [_job(f, self.config, self.options) for f in files]
-        if self.jobs <= 1 or len(jobs) < POOL_BELOW:
+        if self.jobs <= 1 or (self._pool is None and len(jobs) < POOL_BELOW):
             yield from map(_timed, jobs)
             return
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
+        for batch in self._workers().map(_work, _batched(jobs, BATCH)):
+            yield from batch
 
-        context = get_context("forkserver" if "forkserver" in _methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-            for batch in pool.map(_work, _batched(jobs, BATCH)):
-                yield from batch
+    def _workers(self) -> Executor:
+        """One pool for all the rounds of a scan: starting workers costs more than a round."""
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            context: BaseContext
+            if "forkserver" in _methods():
+                server = get_context("forkserver")
+                server.set_forkserver_preload(["sessguard.extract.file"])
+                context = server
+            else:
+                context = get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 Signature = tuple[int, int, int, int, int]

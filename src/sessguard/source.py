@@ -15,8 +15,10 @@ import stat
 import sys
 import tokenize
 import warnings
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from sessguard.model import FileError
 
@@ -184,8 +186,12 @@ def _needs(version: tuple[int, int], what: str) -> str:
 
 MAX_BRACKETS = 200  # CPython's own tokenizer limit
 MAX_CHAIN = 1500  # operators in one chain (a + b + ...) or unary run: AST depth
-_BRACKET = re.compile(r"[()\[\]{}]")
-_UNARY_RUN = re.compile(r"(?:[-+~]\s*){200,}|(?:\bnot\s+){200,}")
+# over-estimates, each a single scan in C: a run of unary operators (a hyphen rule in a
+# docstring counts too), and brackets kept alone then summed as +1/-1 (`array` reads the
+# byte 0xff as -1)
+_UNARY_RUNS = (re.compile(r"[-+~](?:\s*[-+~]){199}"), re.compile(r"not\s+(?:not\s+){199}"))
+_BRACKETS_ONLY = {ord(c): None for c in map(chr, range(128)) if c not in "()[]{}"}
+_BRACKET_STEPS = bytes.maketrans(b"([{)]}", b"\x01\x01\x01\xff\xff\xff")
 _CHAIN_OPERATORS = frozenset(
     {
         "+",
@@ -230,15 +236,15 @@ def depth_check(text: str, path: str) -> FileError | None:
 
 
 def _suspicious(text: str) -> bool:
-    if _UNARY_RUN.search(text):
+    if any(run.search(text) for run in _UNARY_RUNS):
         return True
     if any(len(line) > 4 * MAX_CHAIN for line in text.splitlines() if len(line) > 4 * MAX_CHAIN):
         return True
-    depth = deepest = 0
-    for match in _BRACKET.finditer(text):
-        depth += 1 if match.group() in "([{" else -1
-        deepest = max(deepest, depth)
-    return deepest > MAX_BRACKETS // 2
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_BRACKETS // 2:
+        return False
+    brackets = text.translate(_BRACKETS_ONLY).encode("ascii", "ignore")
+    steps = array("b", brackets.translate(_BRACKET_STEPS))
+    return max(accumulate(steps), default=0) > MAX_BRACKETS // 2
 
 
 def _measure(text: str, path: str) -> FileError | None:

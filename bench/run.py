@@ -1,0 +1,252 @@
+"""sessguard's benchmark: whole-process time, CPU and peak memory against the floor and Semgrep.
+
+    python bench/run.py [--runs 5] [--trees django,superset,mega,small] [--corpus DIR]
+
+Builds (or reuses) the corpus of `../shared/bench` with its `fetch_corpus.sh`, installs
+Semgrep into `.bench/tools` if it is not there, then for each tree runs every command once
+to warm up and `--runs` more times, alternating the commands so that a machine that slows
+down mid-run slows all of them alike. Prints the median wall and CPU time, the largest peak
+RSS, and each wall time as a ratio to the `ast.parse` floor (`bench/floor.py`) and to
+Semgrep with `bench/semgrep-session-fixation.yml`.
+
+Commands, per tree:
+  floor        python bench/floor.py TREE (read and ast.parse every file, nothing else)
+  cold         sessguard scan TREE --no-cache
+  warm         sessguard scan TREE with a filled cache, tree unchanged
+  edit one     sessguard scan TREE with a filled cache after one relevant file's bytes changed
+  semgrep      semgrep scan --metrics=off --config bench/semgrep-session-fixation.yml TREE
+
+`mega` (2.4 M lines) runs floor, cold and warm only unless `--mega-semgrep`; `small` (a
+3,764-line part of Superset: its security manager) runs floor and cold, the start-up case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = REPO.parent / "shared"
+RULE = HERE / "semgrep-session-fixation.yml"
+SEMGREP_VERSION = "semgrep>=1.100,<2"
+
+# one relevant file per tree whose bytes the "edit one" command changes (and restores)
+EDITED = {
+    "django": "django/contrib/auth/__init__.py",
+    "superset": "superset/security/manager.py",
+    "mega": "django/django/contrib/auth/__init__.py",
+}
+SMALL = ("superset", "superset/security")
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mb: float
+
+
+@dataclass
+class Command:
+    name: str
+    argv: list[str]
+    before: Callable[[int], None] = field(default=lambda run: None)
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
+    def rss(self) -> float:
+        return max(s.rss_mb for s in self.samples)
+
+
+def measure(argv: Sequence[str], cwd: Path) -> Sample:
+    """One whole process: wall clock, user+system CPU of it and its children, and the peak
+    resident set of the largest process in its tree (what `wait4` reports)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        list(argv), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    error_output = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1, 3):  # findings (1) and unanalysable files (3) are results
+        raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}):\n{error_output[-2000:]}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def sessguard(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("sessguard")
+    head = [str(script)] if script.exists() else [sys.executable, "-m", "sessguard"]
+    return [*head, "scan", *args, "--format", "json", "--output", os.devnull, "--quiet"]
+
+
+def ensure_corpus(directory: Path) -> None:
+    subprocess.run(["bash", str(SHARED / "bench" / "fetch_corpus.sh"), str(directory)], check=True)
+
+
+def ensure_semgrep(tools: Path) -> Path:
+    found = shutil.which("semgrep")
+    if found:
+        return Path(found)
+    binary = tools / "bin" / "semgrep"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True)
+        subprocess.run([str(tools / "bin" / "pip"), "install", "--quiet", SEMGREP_VERSION], check=True)
+    return binary
+
+
+def semgrep(binary: Path, tree: Path) -> list[str]:
+    return [
+        str(binary),
+        "scan",
+        "--metrics=off",
+        "--disable-version-check",
+        "--quiet",
+        "--config",
+        str(RULE),
+        "--json",
+        "--output",
+        os.devnull,
+        str(tree),
+    ]
+
+
+def count_lines(tree: Path) -> int:
+    output = subprocess.run(
+        [sys.executable, str(HERE / "floor.py"), str(tree)], check=True, capture_output=True, text=True
+    ).stdout
+    match = re.search(r"\((\d+) lines\)", output)
+    return int(match.group(1)) if match else 0
+
+
+def editor(path: Path) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """Change the file's bytes before each run (a new trailing comment), and put them back."""
+    original = path.read_bytes()
+
+    def edit(run: int) -> None:
+        path.write_bytes(original + f"\n# sessguard benchmark edit {run} {time.time_ns()}\n".encode())
+
+    def restore() -> None:
+        path.write_bytes(original)
+
+    return edit, restore
+
+
+def commands_for(name: str, tree: Path, semgrep_binary: Path | None, cache: Path) -> list[Command]:
+    floor = Command("floor", [sys.executable, str(HERE / "floor.py"), str(tree)])
+    cold = Command("cold", sessguard(str(tree), "--no-cache"))
+    if name == "small":
+        return [floor, cold]
+    warm = Command("warm", sessguard(str(tree), "--cache-dir", str(cache)))
+    found = [floor, cold, warm]
+    if name in EDITED:
+        edit, _ = editor(tree / EDITED[name])
+        found.append(Command("edit one", sessguard(str(tree), "--cache-dir", str(cache)), edit))
+    if semgrep_binary is not None:
+        found.append(Command("semgrep", semgrep(semgrep_binary, tree)))
+    return found
+
+
+def _nothing() -> None:
+    return None
+
+
+def run_tree(name: str, tree: Path, runs: int, semgrep_binary: Path | None) -> list[Command]:
+    restore = editor(tree / EDITED[name])[1] if name in EDITED else _nothing
+    with tempfile.TemporaryDirectory(prefix="sessguard-bench-cache-") as cache:
+        commands = commands_for(name, tree, semgrep_binary, Path(cache))
+        try:
+            for run in range(runs + 1):  # run 0 warms up (and fills the cache)
+                for command in commands:
+                    command.before(run)
+                    sample = measure(command.argv, REPO)
+                    if run:
+                        command.samples.append(sample)
+                    print(f"  {name:8} {command.name:9} run {run}: {sample.wall:7.3f} s", file=sys.stderr)
+        finally:
+            restore()
+    return commands
+
+
+def table(name: str, lines: int, commands: list[Command]) -> str:
+    by_name = {c.name: c for c in commands}
+    floor = by_name["floor"].wall
+    peer = by_name["semgrep"].wall if "semgrep" in by_name else None
+    rows = [
+        f"{name} ({lines:,} lines)",
+        f"  {'command':10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'× floor':>8} {'× semgrep':>10}",
+    ]
+    for command in commands:
+        versus_peer = f"{command.wall / peer:10.3f}" if peer else f"{'-':>10}"
+        rows.append(
+            f"  {command.name:10} {command.wall:8.3f} {command.cpu:8.3f} {command.rss:8.1f}"
+            f" {command.wall / floor:8.3f} {versus_peer}"
+        )
+    if peer:
+        cold = by_name["cold"].wall
+        rows.append(f"  sessguard cold is {peer / cold:.1f} × faster than Semgrep")
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5, help="measured runs per command (default 5)")
+    parser.add_argument("--trees", default="django,superset,mega,small", help="comma-separated trees")
+    parser.add_argument("--corpus", type=Path, default=REPO / ".bench" / "corpus")
+    parser.add_argument("--no-semgrep", action="store_true", help="skip Semgrep")
+    parser.add_argument("--mega-semgrep", action="store_true", help="also run Semgrep on mega (slow)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    ensure_corpus(args.corpus)
+    semgrep_binary = None if args.no_semgrep else ensure_semgrep(REPO / ".bench" / "tools")
+    from sessguard import __version__
+
+    print(
+        f"sessguard {__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs,"
+        f" median of {args.runs} runs after a warm-up"
+    )
+    results: dict[str, tuple[int, list[Command]]] = {}
+    for name in args.trees.split(","):
+        tree = args.corpus / SMALL[0] / SMALL[1] if name == "small" else args.corpus / name
+        with_semgrep = semgrep_binary if (name != "mega" or args.mega_semgrep) else None
+        commands = run_tree(name, tree, args.runs, with_semgrep)
+        results[name] = (count_lines(tree), commands)
+        print(table(name, *results[name]))
+        sys.stdout.flush()
+    if "django" in results and "mega" in results:
+        print("scaling (cold wall time per 100,000 lines)")
+        for name in ("django", "mega"):
+            lines, commands = results[name]
+            cold = next(c for c in commands if c.name == "cold")
+            floor = next(c for c in commands if c.name == "floor")
+            per_line = cold.wall / lines * 1e5
+            print(f"  {name:8} sessguard {per_line:6.3f} s   floor {floor.wall / lines * 1e5:6.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
