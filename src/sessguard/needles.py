@@ -28,6 +28,7 @@ BASE_NEEDLES = (
     "rotate_token",
     "new_csrf_token",
 )
+FEW_NAMES = 40
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _WHOLE = rb"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])"
 _CLASS_BASES = re.compile(rb"\bclass\s+[A-Za-z_][A-Za-z0-9_]*\s*\(([^)]*)\)")
@@ -108,9 +109,19 @@ class CallerNeedles:
         methods = {m.encode(): frozenset(o.encode() for o in owners) for m, owners in self.methods.items()}
         return functions, methods, frozenset(name.encode() for name in self.classes)
 
+    @cached_property
+    def _few(self) -> tuple[bytes, ...] | None:
+        """Every name a match needs one of, when they are few enough to look for one by one."""
+        names = {*self.functions, *self.constructed, *self.methods, *self.classes}
+        return tuple(n.encode() for n in names) if len(names) <= FEW_NAMES else None
+
     def match(self, data: bytes) -> bool:
         """One pass over the file's identifiers (a set of them is cheaper to build than a
-        long alternation of names is to run), and one over its class statements."""
+        long alternation of names is to run), and one over its class statements; when the
+        names are few, a search for each first rules most files out."""
+        few = self._few
+        if few is not None and not any(name in data for name in few):
+            return False
         functions, methods, classes = self._encoded
         present = set(_IDENTIFIER.findall(data))
         if not present.isdisjoint(functions):

@@ -6,12 +6,16 @@ Flask-Session no-op rule). Functions that cannot touch a session, directly or th
 their callees, get the neutral summary without being analysed.
 
 Recursion: a call that reaches a summary still being computed sees its latest value (at
-first neutral); a summary computed from such a value is not final and is recomputed until
-nothing changes, within a bound.
+first neutral). Every look-up is recorded; when a summary changes, the summaries that
+looked it up are computed again (a worklist), until nothing changes or a summary has been
+computed `MAX_ROUNDS` times. Each summary is thus recomputed only when something it read
+changed: recursive call graphs with many paths (a large library's) stay linear, where
+recomputing every summary that saw a provisional value grows exponentially.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from sessguard.analysis.effects import EffectResolver, Prim
@@ -60,10 +64,13 @@ class Solver:
     project: Project
     resolver: EffectResolver
     summaries: dict[Key, Summary] = field(default_factory=dict)
-    final: set[Key] = field(default_factory=set)
     effects_cache: dict[tuple[str, Context], list[tuple[Prim, ...]]] = field(default_factory=dict)
+    # who looked each summary up, in the order they did (a dict: a deterministic order)
+    _readers: dict[Key, dict[Key, None]] = field(default_factory=dict)
+    _rounds: dict[Key, int] = field(default_factory=dict)
     _stack: list[Key] = field(default_factory=list)
-    _provisional_used: set[Key] = field(default_factory=set)
+    _dirty: deque[Key] = field(default_factory=deque)
+    _queued: set[Key] = field(default_factory=set)
 
     def effects(self, qualname: str, context: Context) -> list[tuple[Prim, ...]]:
         key = (qualname, context)
@@ -77,25 +84,38 @@ class Solver:
         if relevant is not None and qualname not in relevant:
             return neutral(entry_empty)
         key: Key = (qualname, context, entry_empty)
-        if key in self.final:
-            return self.summaries[key]
-        if key in self._stack:
-            self._provisional_used.add(key)
-            return self.summaries.get(key, neutral(entry_empty))
-        self._stack.append(key)
-        depth = len(self._stack)
+        if self._stack:
+            self._readers.setdefault(key, {})[self._stack[-1]] = None
+        if key not in self.summaries:
+            self.summaries[key] = neutral(entry_empty)  # what a recursive call sees first
+            self._evaluate(key)
+            if not self._stack:
+                self._settle()
+        return self.summaries[key]
+
+    def _evaluate(self, key: Key) -> None:
+        qualname, context, entry_empty = key
         function = self.project.functions[qualname]
         effects = self.effects(qualname, context)
-        result = neutral(entry_empty)
-        for _ in range(MAX_ROUNDS):
-            self._provisional_used.discard(key)
+        self._stack.append(key)
+        try:
             result = summarize(function, context, entry_empty, effects, self.summary)
-            changed = self.summaries.get(key) != result
-            self.summaries[key] = result
-            if key not in self._provisional_used or not changed:
-                break
-        self._stack.pop()
-        # final unless it relied on a summary still being computed further up
-        if not any(k in self._provisional_used for k in self._stack[: depth - 1]):
-            self.final.add(key)
-        return result
+        finally:
+            self._stack.pop()
+        rounds = self._rounds[key] = self._rounds.get(key, 0) + 1
+        if result == self.summaries[key]:
+            return
+        self.summaries[key] = result
+        if rounds >= MAX_ROUNDS:
+            return
+        for reader in self._readers.get(key, {}):
+            if reader not in self._queued:
+                self._queued.add(reader)
+                self._dirty.append(reader)
+
+    def _settle(self) -> None:
+        """Recompute, until none changes, the summaries that read one that changed."""
+        while self._dirty:
+            key = self._dirty.popleft()
+            self._queued.discard(key)
+            self._evaluate(key)
