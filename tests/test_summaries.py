@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
+
+import pytest
 
 from sessguard.analysis.effects import EffectResolver
 from sessguard.analysis.paths import Summary
@@ -206,3 +209,31 @@ def test_roots_are_uncalled_or_registered_functions() -> None:
     )
     roots = set(find_roots(project, relevant_functions(project)))
     assert roots == {"views.a", "views.b"}
+
+
+def test_recursive_call_graph_with_many_paths_is_summarised_in_linear_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forty functions, each calling the next twice and the first once (a library's
+    mutual recursion), the last one reaching a login: recomputing every summary that saw
+    a provisional value does about 2**40 summaries; recomputing only the readers of a
+    changed summary does a few per function."""
+    import sessguard.analysis.summaries as summaries_module
+
+    size = 40
+    lines = ["from flask import session", "", "def sink(x):", "    session['user_id'] = x", ""]
+    for i in range(size):
+        following = f"f{i + 1}" if i + 1 < size else "sink"
+        lines += [f"def f{i}(x):", f"    {following}(x)", f"    {following}(x)", "    f0(x)", ""]
+    _project, solver = build(app="\n".join(lines))
+    calls = [0]
+    real = summaries_module.summarize
+
+    def counting(*args: Any, **kwargs: Any) -> Summary:
+        calls[0] += 1
+        assert calls[0] < 20 * size, "summaries recomputed far more often than their inputs changed"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(summaries_module, "summarize", counting)
+    result = summary(solver, "app.f0")
+    assert result.exposed, "the identity written at the bottom is exposed to f0's callers"
