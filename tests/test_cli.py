@@ -184,3 +184,22 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(tree: Path) -> None:
     result = run("scan", "--no-cache", cwd=tree)
     assert result.returncode == 1
     assert "\r" not in result.stderr and "\x1b" not in result.stderr
+
+
+def test_a_small_scan_imports_only_what_it_uses(tree: Path) -> None:
+    """Start-up is most of a small scan: no process pool for a handful of files, and
+    nothing heavy that the run does not use."""
+    (tree / "app.py").write_text(VULNERABLE)
+    probe = (
+        "import sys\n"
+        "from sessguard.cli import main\n"
+        "status = main(['scan', '--no-cache', '--format', 'json', '--output', 'out.json'])\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tree, capture_output=True, text=True, timeout=120
+    )
+    modules = set(result.stdout.split())
+    assert "sessguard.pipeline" in modules
+    for heavy in ("multiprocessing", "concurrent.futures", "libcst", "rich", "sessguard.render.sarif"):
+        assert heavy not in modules, heavy

@@ -53,7 +53,7 @@ class Order(enum.Enum):
     EITHER = "either"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Span:
     """A source range: 1-based lines and columns, end column exclusive."""
 

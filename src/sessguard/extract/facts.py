@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sessguard.model import Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExtractOptions:
     """What the per-file stage may know of the whole scan (part of a cache entry's key)."""
 
@@ -31,7 +31,7 @@ class RefKind(enum.Enum):
     SYMBOL = "symbol"  # an imported name: a session if it names a project's session global
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A session, a request, or a parameter that may carry either.
 
@@ -48,7 +48,7 @@ class Ref:
     symbol: str | None = None  # for SYMBOL: the qualified name it was imported as
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Key:
     """A session key as written: a literal, or a name that resolves to one later."""
 
@@ -62,7 +62,7 @@ class Key:
         return self.symbol.rsplit(".", 1)[-1] if self.symbol else "?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Arg:
     """A call argument that may carry a session or a request to the callee."""
 
@@ -79,7 +79,7 @@ class EventKind(enum.Enum):
     SESSION_DEL = "session-del"  # del session[k], del session.<name>
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     kind: EventKind
     span: Span  # the expression
@@ -113,7 +113,7 @@ class NodeKind(enum.Enum):
     RAISE = "raise"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     target: int
     # an exceptional edge leaves its source before the source's event took effect
@@ -122,7 +122,7 @@ class Edge:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     kind: NodeKind
     event: int = -1
@@ -132,13 +132,13 @@ class Node:
 ENTRY, RETURN_EXIT, RAISE_EXIT = 0, 1, 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     annotation: str | None = None  # resolved qualified name of the annotation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     qualname: str
     name: str
@@ -157,7 +157,7 @@ class FunctionFacts:
     receives: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassFacts:
     qualname: str
     bases: tuple[str, ...]
@@ -165,7 +165,7 @@ class ClassFacts:
     attribute_types: tuple[tuple[str, str], ...]  # (attribute, class qualname)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """A fact about the session store seen in code: a call, a setting, a middleware."""
 
@@ -175,7 +175,7 @@ class Evidence:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleFacts:
     path: str
     module: str
