@@ -16,6 +16,7 @@ without `--isolated` and must stop with a configuration error, cleanly.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -27,6 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# the scans use (and so exercise) the cache, in a directory of their own, writable by all
+# (the `unreadable` case runs as nobody)
+CACHE_ENV = {"SESSGUARD_CACHE_DIR": tempfile.mkdtemp(prefix="sessguard-hostile-cache-")}
+os.chmod(CACHE_ENV["SESSGUARD_CACHE_DIR"], 0o777)
+atexit.register(shutil.rmtree, CACHE_ENV["SESSGUARD_CACHE_DIR"], True)
 MAKE_HOSTILE = HERE.parent.parent / "shared" / "hostile" / "make_hostile.py"
 CONTROL = ("control.py", 8)
 CONTROL_BYTES = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {"\x7f"}
@@ -54,7 +60,9 @@ def run(command: list[str], cwd: Path, prefix: list[str] | None = None) -> tuple
     """Exit status, seconds, peak resident memory (MB), stdout, stderr of one process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
-        process = subprocess.Popen([*(prefix or []), *command], cwd=cwd, stdout=out, stderr=err)
+        process = subprocess.Popen(
+            [*(prefix or []), *command], cwd=cwd, stdout=out, stderr=err, env={**os.environ, **CACHE_ENV}
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.monotonic() - start
         process.returncode = os.waitstatus_to_exitcode(status)
