@@ -188,8 +188,8 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(tree: Path) -> None:
 
 def test_a_small_scan_imports_only_what_it_uses(tree: Path) -> None:
     """Start-up is most of a small scan: no process pool for a handful of files, and
-    nothing heavy that the run does not use."""
-    (tree / "app.py").write_text(VULNERABLE)
+    nothing heavy that the run does not use (libcst only when a finding has a fix to show)."""
+    (tree / "app.py").write_text(SAFE)
     probe = (
         "import sys\n"
         "from sessguard.cli import main\n"

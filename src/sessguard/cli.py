@@ -6,6 +6,7 @@ sessguard rules                  the rules
 sessguard explain RULE           a rule's documentation
 sessguard baseline write FILE    accept today's findings; later scans report new ones
 sessguard hook FILE ...          for pre-commit: scan the project, report on FILEs
+sessguard fix [PATH ...]         write the regenerations the findings need (--diff to preview)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ examples:
   sessguard scan src/ --fail-on high               exit 1 only for high-severity findings
   sessguard baseline write .sessguard-baseline.json && sessguard scan --baseline .sessguard-baseline.json
   sessguard explain python-session-fixation
+  sessguard fix --diff                             preview the automatic fixes
 
 exit status: 0 clean, 1 findings, 2 usage or configuration error,
              3 no findings but some files could not be analysed
@@ -222,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     write = actions.add_parser("write", help="write today's findings to FILE")
     write.add_argument("file", metavar="FILE")
     _scan_options(write)
+    fix = commands.add_parser(
+        "fix",
+        help="write the framework's regeneration where each finding needs it",
+        description="Apply the automatic fixes: each is checked on the syntax tree, and kept only "
+        "if a new scan shows its finding gone and nothing new.",
+    )
+    _scan_options(fix)
+    fix.add_argument("--diff", action="store_true", help="print a unified diff and change nothing")
     hook = commands.add_parser(
         "hook", help="pre-commit: analyse the project, report findings in the given files"
     )
@@ -287,6 +297,10 @@ def _renderer(name: str) -> Callable[..., str]:
 def _write_outputs(args: argparse.Namespace, report) -> int:  # type: ignore[no-untyped-def]
     from sessguard.render import RenderOptions
 
+    if any(f.fix is not None and f.fix.available for f in report.findings):
+        from sessguard.fix.apply import with_edits
+
+        report = with_edits(report)
     outputs: list[Output] = list(args.formats or [Output("text", None)])
     if args.output:
         unnamed = [o for o in outputs if o.path is None]
@@ -388,6 +402,29 @@ def run_hook(args: argparse.Namespace) -> int:
     return status if status else _exit_status(args, report, loaded.config.fail_on)
 
 
+def run_fix(args: argparse.Namespace) -> int:
+    """Exit 0 when no finding is left, 1 when some could not be fixed, 3 when the scan was
+    incomplete."""
+    from sessguard.fix.apply import apply, inert_diff, plan_changes, summary
+
+    loaded = _loaded_config(args, args.paths)
+    report = _run(args, args.paths, loaded, None)
+    outcome = plan_changes(report)
+    if args.diff:
+        sys.stdout.write(inert_diff(outcome.diff()))
+        sys.stderr.write(summary(outcome, applied=False))
+        return EXIT_INCOMPLETE if report.errors else EXIT_CLEAN
+    if outcome.changes:
+        problem = apply(outcome, report, lambda: _run(args, args.paths, loaded, None))
+        if problem is not None:
+            print(f"sessguard: no fix applied: {problem}", file=sys.stderr)
+            return EXIT_FINDINGS
+    sys.stderr.write(summary(outcome, applied=True))
+    if outcome.left:
+        return EXIT_FINDINGS
+    return EXIT_INCOMPLETE if report.errors else EXIT_CLEAN
+
+
 def run_config(args: argparse.Namespace) -> int:
     from sessguard.config import describe
 
@@ -426,6 +463,7 @@ def run_baseline(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": run_scan,
     "hook": run_hook,
+    "fix": run_fix,
     "config": run_config,
     "rules": run_rules,
     "explain": run_explain,

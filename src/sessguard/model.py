@@ -72,6 +72,45 @@ class TraceStep:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column), 1-based, end
+    exclusive, with `text`; an insertion when the two positions are equal."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+class Placement(enum.Enum):
+    """Where an automatic fix writes its regeneration, relative to the reported statement."""
+
+    BEFORE = "before"
+    AFTER = "after"
+    FACTORY = "factory"  # aiohttp: the `get_session` call before it becomes `new_session`
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """What `sessguard fix` writes for a finding, decided from the facts: the statement to
+    insert (or the call to change) and where, the imports it needs. Without a placement
+    there is no automatic fix and `description` says why. `edits` are the concrete text
+    changes, worked out from the source only when an output asks for them."""
+
+    description: str
+    placement: Placement | None = None
+    code: str = ""
+    anchor: Span | None = None
+    imports: tuple[tuple[str, str], ...] = ()  # (module, name); name "" for `import module`
+    edits: tuple[Edit, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        return self.placement is not None
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     path: str
@@ -86,6 +125,7 @@ class Finding:
     fingerprint: str
     snippet: str = ""  # the first source line of the statement, as written
     statement: str = ""  # the statement as the parser sees it: no comments, one line
+    fix: FixPlan | None = None
 
     @property
     def headline(self) -> str:

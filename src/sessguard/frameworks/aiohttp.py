@@ -22,7 +22,7 @@ from sessguard.frameworks.base import (
     false_friend,
     regen_by_emptying,
 )
-from sessguard.model import Store
+from sessguard.model import Placement, Store
 
 COOKIE = "cookie"
 SERVER = "server"
@@ -90,7 +90,8 @@ FRAMEWORK = Framework(
         "*": Fix(
             "call `session = await new_session(request)` before writing the identity, and "
             "write to the session it returns (aiohttp-session 2.5 or later)",
-            "session = await new_session(request)",
+            "new_session",
+            Placement.FACTORY,
         )
     },
 )

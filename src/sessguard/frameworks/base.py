@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sessguard.model import Order, Store
+from sessguard.model import Order, Placement, Store
 
 
 class EffectKind(enum.Enum):
@@ -127,10 +127,17 @@ class StoreSignal:
 
 @dataclass(frozen=True)
 class Fix:
-    """How to fix a finding on one backend, in one sentence and a code line."""
+    """How to fix a finding on one backend: in one sentence, and (when an automatic fix
+    exists) the statement `sessguard fix` writes and where. The statement is a template:
+    `{session}`, `{request}`, `{app}` and `{cherrypy}` become the names in scope at the
+    reported statement. An `after` fix that also works before the statement (an `either`
+    regeneration that does not need data) says so with `before_ok`, for statements after
+    which nothing runs (`return ...`)."""
 
     advice: str
     code: str = ""
+    placement: Placement | None = None
+    before_ok: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sessguard.frameworks.base import (
     regen,
     regen_by_emptying,
 )
-from sessguard.model import Order, Store
+from sessguard.model import Order, Placement, Store
 
 COOKIE = "cookie"
 SERVER = "server"
@@ -74,10 +74,16 @@ FRAMEWORK = Framework(
     evident_store=Store.SERVER,
     evident_backend=SERVER,
     fixes={
-        COOKIE: Fix("call `session.invalidate()` before writing the identity", "session.invalidate()"),
+        COOKIE: Fix(
+            "call `session.invalidate()` before writing the identity",
+            "{session}.invalidate()",
+            Placement.BEFORE,
+        ),
         "*": Fix(
             "call `session.regenerate_id()` after the login writes (or `session.invalidate()` before them)",
-            "session.regenerate_id()",
+            "{session}.regenerate_id()",
+            Placement.AFTER,
+            before_ok=True,
         ),
     },
 )

@@ -9,7 +9,7 @@ the browser. Every CherryPy storage (ram, file, memcached) keeps the data server
 from __future__ import annotations
 
 from sessguard.frameworks.base import WRITE, Fix, Framework, always, false_friend, regen
-from sessguard.model import Order, Store
+from sessguard.model import Order, Placement, Store
 
 FRAMEWORK = Framework(
     name="cherrypy",
@@ -34,7 +34,10 @@ FRAMEWORK = Framework(
     default_backend="server",
     fixes={
         "*": Fix(
-            "call `cherrypy.session.regenerate()` after the login writes", "cherrypy.session.regenerate()"
+            "call `cherrypy.session.regenerate()` after the login writes",
+            "{cherrypy}.session.regenerate()",
+            Placement.AFTER,
+            before_ok=True,
         )
     },
 )

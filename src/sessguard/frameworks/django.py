@@ -30,7 +30,7 @@ from sessguard.frameworks.base import (
     regen,
     regen_by_emptying,
 )
-from sessguard.model import Order, Store
+from sessguard.model import Order, Placement, Store
 
 SIGNED_COOKIES = "signed_cookies"
 DATABASE = "server"
@@ -133,7 +133,9 @@ FRAMEWORK = Framework(
         "*": Fix(
             "log the user in with `django.contrib.auth.login(request, user)`, or call "
             "`request.session.cycle_key()` before the identity writes",
-            "request.session.cycle_key()",
+            "{request}.session.cycle_key()",
+            Placement.AFTER,
+            before_ok=True,
         ),
     },
     store_notes={

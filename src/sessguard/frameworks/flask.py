@@ -30,7 +30,7 @@ from sessguard.frameworks.base import (
     regen,
     regen_by_emptying,
 )
-from sessguard.model import Order, Store
+from sessguard.model import Order, Placement, Store
 
 COOKIE = "cookie"
 FLASK_SESSION = "flask-session"
@@ -132,22 +132,28 @@ FLASK_FIXES: Mapping[str, Fix] = {
     FLASK_SESSION: Fix(
         "call `app.session_interface.regenerate(session)` after the login writes "
         "(Flask-Session 0.7 or later)",
-        "current_app.session_interface.regenerate(session)",
+        "{app}.session_interface.regenerate({session})",
+        Placement.AFTER,
     ),
     FLASK_SESSION_LEGACY: Fix(
         "upgrade to Flask-Session 0.7 or later (older releases keep the id and accept "
         "any id a browser sends) and call `app.session_interface.regenerate(session)` "
         "after the login writes",
-        "current_app.session_interface.regenerate(session)",
     ),
-    KVSESSION: Fix("call `session.regenerate()` after the login writes", "session.regenerate()"),
+    KVSESSION: Fix(
+        "call `session.regenerate()` after the login writes",
+        "{session}.regenerate()",
+        Placement.AFTER,
+        before_ok=True,
+    ),
     CUSTOM: Fix(
         "give the browser a new session id in the custom session interface at login, "
         "or clear the session and have the interface issue a new id"
     ),
     COOKIE: Fix(
         "call `session.clear()` before logging the user in (keep only what the app must carry over)",
-        "session.clear()",
+        "{session}.clear()",
+        Placement.BEFORE,
     ),
 }
 

@@ -18,7 +18,7 @@ from sessguard.frameworks.base import (
     false_friend,
     regen_by_emptying,
 )
-from sessguard.model import Store
+from sessguard.model import Placement, Store
 
 COOKIE = "cookie"
 SERVER = "server"
@@ -73,7 +73,9 @@ FRAMEWORK = Framework(
     default_backend="unknown",
     fixes={
         COOKIE: Fix(
-            "call `request.clear_session()` before `request.set_session(...)`", "request.clear_session()"
+            "call `request.clear_session()` before `request.set_session(...)`",
+            "{request}.clear_session()",
+            Placement.BEFORE,
         ),
         "*": Fix(
             "Litestar's server-side sessions have no call that issues a new session id: keep "

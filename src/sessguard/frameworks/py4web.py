@@ -21,7 +21,7 @@ from sessguard.frameworks.base import (
     false_friend,
     regen_by_emptying,
 )
-from sessguard.model import Store
+from sessguard.model import Placement, Store
 
 COOKIE = "cookie"
 SERVER = "server"
@@ -67,7 +67,8 @@ FRAMEWORK = Framework(
         "*": Fix(
             "log the user in with `auth.store_user_in_session(user_id)`, which gives the "
             "session a new uuid, or call `session.clear()` before writing the identity",
-            "session.clear()",
+            "{session}.clear()",
+            Placement.BEFORE,
         )
     },
 )

@@ -23,7 +23,7 @@ from sessguard.frameworks.base import (
     false_friend,
     regen_by_emptying,
 )
-from sessguard.model import Store
+from sessguard.model import Placement, Store
 
 COOKIE = "cookie"
 SERVER = "server"
@@ -95,7 +95,8 @@ FRAMEWORK = Framework(
     fixes={
         "*": Fix(
             "call `request.session.invalidate()` before `remember()` and before writing the identity",
-            "request.session.invalidate()",
+            "{request}.session.invalidate()",
+            Placement.BEFORE,
         )
     },
 )

@@ -20,7 +20,7 @@ from sessguard.frameworks.base import (
     regen_by_emptying,
 )
 from sessguard.frameworks.flask import FRESH_REQUEST_CONTEXT, session_type_is_server
-from sessguard.model import Store
+from sessguard.model import Placement, Store
 
 COOKIE = "cookie"
 QUART_SESSION = "quart-session"
@@ -61,7 +61,8 @@ FRAMEWORK = Framework(
     fixes={
         COOKIE: Fix(
             "call `session.clear()` before logging the user in (keep only what the app must carry over)",
-            "session.clear()",
+            "{session}.clear()",
+            Placement.BEFORE,
         ),
         QUART_SESSION: Fix(
             "Quart-Session has no call that issues a new session id: delete the stored "

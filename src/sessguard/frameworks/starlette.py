@@ -21,7 +21,7 @@ from sessguard.frameworks.base import (
     false_friend,
     regen_by_emptying,
 )
-from sessguard.model import Store
+from sessguard.model import Placement, Store
 
 COOKIE = "cookie"
 STARLETTE_SESSION = "starlette-session"
@@ -107,7 +107,8 @@ FRAMEWORK = Framework(
         "*": Fix(
             "call `request.session.clear()` before storing the identity (keep only what "
             "the app must carry over)",
-            "request.session.clear()",
+            "{request}.session.clear()",
+            Placement.BEFORE,
         ),
     },
     store_notes={

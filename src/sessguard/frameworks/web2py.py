@@ -26,7 +26,7 @@ from sessguard.frameworks.base import (
     regen,
     regen_by_emptying,
 )
-from sessguard.model import Order, Store
+from sessguard.model import Order, Placement, Store
 
 COOKIE = "cookie"
 SERVER = "server"
@@ -83,7 +83,9 @@ FRAMEWORK = Framework(
         "*": Fix(
             "call `session.renew()` after the login writes, or log in with `auth.login_user()` "
             "(which renews the session unless `auth.settings.renew_session_onlogin` is False)",
-            "session.renew()",
+            "{session}.renew()",
+            Placement.AFTER,
+            before_ok=True,
         )
     },
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sessguard.model import FileError, Finding, Report
+from sessguard.model import FileError, Finding, FixPlan, Report
 from sessguard.render import PLAIN, RenderOptions
 
 
@@ -28,6 +28,24 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             for step in finding.trace
         ],
         "fingerprint": finding.fingerprint,
+        **({"fix": fix_dict(finding.fix)} if finding.fix is not None else {}),
+    }
+
+
+def fix_dict(plan: FixPlan) -> dict[str, Any]:
+    return {
+        "available": plan.available,
+        "description": plan.description,
+        "edits": [
+            {
+                "line": e.line,
+                "column": e.column,
+                "end_line": e.end_line,
+                "end_column": e.end_column,
+                "text": e.text,
+            }
+            for e in plan.edits
+        ],
     }
 
 

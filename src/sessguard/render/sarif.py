@@ -99,6 +99,8 @@ def _result(
             {"id": index, **_step(step), "message": {"text": step.note}}
             for index, step in enumerate(finding.trace, 1)
         ]
+    if finding.fix is not None and finding.fix.edits:
+        result["fixes"] = [_fix(finding)]
     if suppressed is not None:
         kind = "inSource" if suppressed.kind == "inline" else "external"
         result["suppressions"] = [{"kind": kind, "justification": suppressed.reason}]
@@ -107,6 +109,30 @@ def _result(
             "unchanged" if suppressed is not None and suppressed.kind == "baseline" else "new"
         )
     return result
+
+
+def _fix(finding: Finding) -> dict[str, Any]:
+    assert finding.fix is not None
+    return {
+        "description": {"text": finding.fix.description},
+        "artifactChanges": [
+            {
+                "artifactLocation": _uri(finding.path),
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": e.line,
+                            "startColumn": e.column,
+                            "endLine": e.end_line,
+                            "endColumn": e.end_column,
+                        },
+                        "insertedContent": {"text": e.text},
+                    }
+                    for e in finding.fix.edits
+                ],
+            }
+        ],
+    }
 
 
 def _notification(error: Any) -> dict[str, Any]:

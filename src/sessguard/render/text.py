@@ -55,6 +55,10 @@ def _finding(finding: Finding, style: _Style) -> list[str]:
     fix = finding.message.rfind("Fix: ")
     if fix >= 0:
         lines.append(f"    fix: {inert(finding.message[fix + 5 :])}")
+    if finding.fix is not None:
+        plan = finding.fix
+        where = f"`sessguard fix` can {plan.description}" if plan.available else plan.description
+        lines.append(f"    autofix: {inert(where)}")
     return lines
 
 

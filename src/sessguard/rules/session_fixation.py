@@ -22,6 +22,7 @@ from sessguard.analysis.witness import Note, early_exit, unregenerated_path
 from sessguard.extract.facts import ENTRY, FunctionFacts
 from sessguard.frameworks.identity import names_auth_step
 from sessguard.model import RULE_ID, Finding, Level, Store, TraceStep, statement_hash
+from sessguard.rules.fixes import plan_fix
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def _finding(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, 
     )
     module = project.function_module[group.root]
     snippet = dict(module.lines).get(root_hop.site.line, "")
+    fix = framework.fix_for(store.backend, store.store)
     return Finding(
         rule_id=RULE_ID,
         path=root_hop.site.path,
@@ -151,6 +153,7 @@ def _finding(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, 
         fingerprint="",
         snippet=snippet.strip(),
         statement=root_hop.site.text,
+        fix=plan_fix(project, framework, fix, group.root, root_hop.site.span, snippet),
     )
 
 

@@ -1,0 +1,276 @@
+"""Fixes written on the concrete syntax tree (libcst), so that everything outside the
+change stays byte for byte: comments, layout, line endings, the BOM and encoding cookie.
+
+A file is touched only if libcst gives back exactly its bytes; each plan must find its
+statement (or call) where the facts said it is, as a statement of its own in a block;
+the name the new statement starts with must be bound there; and the result must parse.
+Anything else refuses the change, with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from sessguard.deep import in_deep_thread
+from sessguard.model import Edit, FixPlan, Placement
+
+
+class Refused(Exception):
+    """The file is left as it is; the message says why."""
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    before: str
+    after: str
+    data: bytes
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        return edits_between(self.before, self.after)
+
+
+def rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
+    """The file's bytes with every plan applied, or `Refused`. Runs on a deep stack; input
+    nested deeper than even that allows is refused, never a crash."""
+    try:
+        return in_deep_thread(_rewrite, data, plans)
+    except (RecursionError, MemoryError):
+        raise Refused("the file is nested too deeply to rewrite safely") from None
+
+
+def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
+    try:
+        module = cst.parse_module(data)
+    except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        raise Refused(f"libcst cannot read this file ({type(exc).__name__})") from None
+    if module.bytes != data:
+        raise Refused("the file does not come back byte for byte through libcst")
+    wrapper = MetadataWrapper(module)
+    positions = wrapper.resolve(PositionProvider)
+    inserter = _Inserter(plans, positions, module)
+    changed = wrapper.module.visit(inserter)
+    missing = [plan for plan in plans if plan not in inserter.placed]
+    if missing:
+        raise Refused(inserter.problems.get(missing[0], "the statement is not where the scan saw it"))
+    imports = sorted({item for plan in plans for item in plan.imports})
+    changed = _with_imports(changed, imports, module)
+    result = changed.bytes
+    before, after = module.code, changed.code
+    try:
+        tree = ast.parse(after)
+    except SyntaxError as exc:
+        raise Refused(f"the fixed file would not parse ({exc.msg})") from None
+    for plan in plans:
+        if plan.placement is not Placement.FACTORY and plan.anchor is not None:
+            _check_bound(tree, plan, imports)
+    return Rewritten(before, after, result)
+
+
+def edits_between(before: str, after: str) -> tuple[Edit, ...]:
+    """Whole-line edits that turn `before` into `after`."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    edits = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            edits.append(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new[j1:j2])))
+    return tuple(edits)
+
+
+class _Inserter(cst.CSTTransformer):
+    def __init__(
+        self, plans: Sequence[FixPlan], positions: Mapping[cst.CSTNode, CodeRange], module: cst.Module
+    ) -> None:
+        super().__init__()
+        self.plans = plans
+        self.positions = positions
+        self.module = module
+        self.placed: set[FixPlan] = set()
+        self.problems: dict[FixPlan, str] = {}
+
+    def _range(self, node: cst.CSTNode) -> CodeRange | None:
+        return self.positions.get(node)
+
+    def _at(self, node: cst.CSTNode, placement: Placement) -> list[FixPlan]:
+        where = self._range(node)
+        if where is None:
+            return []
+        return [
+            plan
+            for plan in self.plans
+            if plan.placement is placement
+            and plan.anchor is not None
+            and (plan.anchor.line, plan.anchor.column - 1) == (where.start.line, where.start.column)
+        ]
+
+    def _new_statement(self, plan: FixPlan) -> cst.BaseStatement:
+        return cst.parse_statement(plan.code + self.module.default_newline, self.module.config_for_parsing)
+
+    def _body(
+        self, body: Sequence[cst.BaseStatement], original: Sequence[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        result: list[cst.BaseStatement] = []
+        for old, new in zip(original, body, strict=True):
+            before = self._at(old, Placement.BEFORE)
+            after = self._at(old, Placement.AFTER)
+            for plan in [*before, *after]:
+                if isinstance(old, cst.SimpleStatementLine) and len(old.body) > 1:
+                    self.problems[plan] = "the statement shares its line with other statements"
+                    before, after = [], []
+                    break
+            for plan in before:  # above the comments that lead the statement, if any
+                result.append(self._new_statement(plan))
+                self.placed.add(plan)
+            result.append(new)
+            for plan in after:
+                result.append(self._new_statement(plan))
+                self.placed.add(plan)
+        return result
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return updated_node.with_changes(body=self._body(updated_node.body, original_node.body))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return updated_node.with_changes(body=self._body(updated_node.body, original_node.body))
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        plans = self._at(original_node, Placement.FACTORY)
+        if not plans:
+            return updated_node
+        func = updated_node.func
+        if isinstance(func, cst.Name) and func.value == "get_session":
+            new_func: cst.BaseExpression = func.with_changes(value=plans[0].code)
+        elif isinstance(func, cst.Attribute) and func.attr.value == "get_session":
+            new_func = func.with_changes(attr=func.attr.with_changes(value=plans[0].code))
+        else:
+            for plan in plans:
+                self.problems[plan] = "the call is not a `get_session` call any more"
+            return updated_node
+        self.placed.update(plans)
+        return updated_node.with_changes(func=new_func)
+
+
+def _with_imports(module: cst.Module, imports: Iterable[tuple[str, str]], original: cst.Module) -> cst.Module:
+    """`from module import name` (or `import module`) after the module's last top-level
+    import, or after its docstring; left out when the module has it already."""
+    body = list(module.body)
+    present = _imported(body)
+    wanted = [item for item in imports if item not in present]
+    if not wanted:
+        return module
+    position = 0
+    for index, statement in enumerate(body):
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+            isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+        ):
+            position = index + 1
+        elif index == 0 and _is_docstring(statement):
+            position = 1
+        elif position or index > 0:
+            break
+    newline, config = original.default_newline, original.config_for_parsing
+    lines = [
+        cst.parse_statement(_import_text(module_name, name) + newline, config) for module_name, name in wanted
+    ]
+    return module.with_changes(body=[*body[:position], *lines, *body[position:]])
+
+
+def _import_text(module: str, name: str) -> str:
+    return f"from {module} import {name}" if name else f"import {module}"
+
+
+def _imported(body: Sequence[cst.BaseStatement]) -> set[tuple[str, str]]:
+    """The plain (unaliased, absolute) imports at the top level of a module."""
+    found: set[tuple[str, str]] = set()
+    code = cst.Module([]).code_for_node
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                if isinstance(small.names, Sequence):
+                    module = code(small.module)
+                    found.update((module, code(alias.name)) for alias in small.names if alias.asname is None)
+            elif isinstance(small, cst.Import):
+                found.update((code(alias.name), "") for alias in small.names if alias.asname is None)
+    return found
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _check_bound(tree: ast.Module, plan: FixPlan, imports: Sequence[tuple[str, str]]) -> None:
+    """Every name the new statement uses must mean something where it goes: a parameter,
+    a name assigned earlier in the function, or one bound in the module."""
+    assert plan.anchor is not None
+    for name in sorted({n.id for n in ast.walk(ast.parse(plan.code)) if isinstance(n, ast.Name)}):
+        _check_name(tree, plan.anchor.line, name, imports)
+
+
+def _check_name(tree: ast.Module, line: int, name: str, imports: Sequence[tuple[str, str]]) -> None:
+    if name in dir(builtins):
+        raise Refused(f"`{name}` would be a builtin here")
+    module_names = _bound_names(tree.body, None)
+    module_names |= {n or m.split(".")[0] for m, n in imports}
+    function = _enclosing(tree, line)
+    if function is None:
+        if name not in module_names:
+            raise Refused(f"`{name}` is not defined where the fix would go")
+        return
+    arguments = function.args
+    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    params |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+    local = _bound_names(function.body, line)
+    assigned_anywhere = _bound_names(function.body, None)
+    if name in params or name in local:
+        return
+    if name in assigned_anywhere:
+        raise Refused(f"`{name}` is assigned only later in the function")
+    if name not in module_names:
+        raise Refused(f"`{name}` is not defined where the fix would go")
+
+
+def _enclosing(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            end = node.end_lineno or node.lineno
+            if node.lineno <= line <= end and (found is None or node.lineno >= found.lineno):
+                found = node
+    return found
+
+
+def _bound_names(body: Sequence[ast.stmt], before_line: int | None) -> set[str]:
+    """Names a block binds (assignments, imports, definitions, loop and with targets),
+    only before `before_line` when given; nested functions and classes are not entered."""
+    names: set[str] = set()
+    work: list[ast.AST] = list(body)
+    while work:
+        node = work.pop()
+        if before_line is not None and getattr(node, "lineno", 0) >= before_line:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        work.extend(ast.iter_child_nodes(node))
+    return names
