@@ -103,6 +103,7 @@ class FixPlan:
     code: str = ""
     anchor: Span | None = None
     imports: tuple[tuple[str, str], ...] = ()  # (module, name); name "" for `import module`
+    provided: tuple[str, ...] = ()  # names the framework's runtime defines (web2py's globals)
     edits: tuple[Edit, ...] = ()
 
     @property

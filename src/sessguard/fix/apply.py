@@ -61,12 +61,22 @@ def plan_changes(report: Report) -> Outcome:
     for path, findings in sorted(by_path.items()):
         try:
             data = _read(path)
-            rewritten = rewrite(data, [f.fix for f in findings if f.fix is not None])
         except Refused as exc:
             outcome.left.extend((finding, f"not fixed: {exc}") for finding in findings)
             continue
-        outcome.changes[path] = (data, rewritten.data)
-        outcome.fixed.extend(findings)
+        taken: list[Finding] = []
+        for finding in findings:  # one by one, so that one refusal does not block the rest
+            assert finding.fix is not None
+            try:
+                rewrite(data, [f.fix for f in [*taken, finding] if f.fix is not None])
+            except Refused as exc:
+                outcome.left.append((finding, f"not fixed: {exc}"))
+                continue
+            taken.append(finding)
+        if taken:
+            final = rewrite(data, [f.fix for f in taken if f.fix is not None])
+            outcome.changes[path] = (data, final.data)
+            outcome.fixed.extend(taken)
     return outcome
 
 

@@ -65,12 +65,13 @@ def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
     result = changed.bytes
     before, after = module.code, changed.code
     try:
-        tree = ast.parse(after)
+        ast.parse(after)
+        original = ast.parse(before)
     except SyntaxError as exc:
         raise Refused(f"the fixed file would not parse ({exc.msg})") from None
     for plan in plans:
         if plan.placement is not Placement.FACTORY and plan.anchor is not None:
-            _check_bound(tree, plan, imports)
+            _check_bound(original, plan, imports)
     return Rewritten(before, after, result)
 
 
@@ -168,6 +169,14 @@ def _with_imports(module: cst.Module, imports: Iterable[tuple[str, str]], origin
     wanted = [item for item in imports if item not in present]
     if not wanted:
         return module
+    for index, statement in enumerate(body):
+        if not wanted:
+            return module.with_changes(body=body)
+        extended = _extended(statement, wanted)
+        if extended is not None:
+            body[index] = extended
+    if not wanted:
+        return module.with_changes(body=body)
     position = 0
     for index, statement in enumerate(body):
         if isinstance(statement, cst.SimpleStatementLine) and all(
@@ -183,6 +192,30 @@ def _with_imports(module: cst.Module, imports: Iterable[tuple[str, str]], origin
         cst.parse_statement(_import_text(module_name, name) + newline, config) for module_name, name in wanted
     ]
     return module.with_changes(body=[*body[:position], *lines, *body[position:]])
+
+
+def _extended(statement: cst.BaseStatement, wanted: list[tuple[str, str]]) -> cst.SimpleStatementLine | None:
+    """`from flask import request` becomes `from flask import request, session` when
+    `session` is wanted from `flask` (one line, no parentheses: the layout stays simple);
+    what it takes is removed from `wanted`."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.ImportFrom) or small.relative or small.module is None or small.lpar:
+        return None
+    if not isinstance(small.names, Sequence) or not small.names:
+        return None
+    module = cst.Module([]).code_for_node(small.module)
+    names = [name for (wanted_module, name) in wanted if wanted_module == module and name]
+    if not names:
+        return None
+    aliases = list(small.names)
+    aliases[-1] = aliases[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    aliases += [cst.ImportAlias(name=cst.Name(name)) for name in names]
+    aliases[-1] = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    for name in names:
+        wanted.remove((module, name))
+    return statement.with_changes(body=[small.with_changes(names=aliases)])
 
 
 def _import_text(module: str, name: str) -> str:
@@ -220,7 +253,8 @@ def _check_bound(tree: ast.Module, plan: FixPlan, imports: Sequence[tuple[str, s
     a name assigned earlier in the function, or one bound in the module."""
     assert plan.anchor is not None
     for name in sorted({n.id for n in ast.walk(ast.parse(plan.code)) if isinstance(n, ast.Name)}):
-        _check_name(tree, plan.anchor.line, name, imports)
+        if name not in plan.provided:
+            _check_name(tree, plan.anchor.line, name, imports)
 
 
 def _check_name(tree: ast.Module, line: int, name: str, imports: Sequence[tuple[str, str]]) -> None:

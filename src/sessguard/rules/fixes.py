@@ -70,12 +70,14 @@ def plan_fix(
             return FixPlan(f"no automatic fix: no {placeholder} object in scope here; {fix.advice}")
         code = code.replace("{" + placeholder + "}", name)
     where = "before" if placement is Placement.BEFORE else "after"
+    environment = dict(project.knowledge.environments).get(module.environment or "")
     return FixPlan(
         f"insert `{code}` {where} line {anchor.line}",
         placement,
         code,
         anchor,
         tuple(sorted(names.imports)),
+        tuple(sorted(environment.names)) if environment else (),
     )
 
 

@@ -1,0 +1,19 @@
+"""Beaker (`regenerate_id()` after, on the local name) and CherryPy (after)."""
+import cherrypy
+from bottle import post, request
+
+
+@post("/login")
+def login():
+    session = request.environ.get("beaker.session")
+    session["user"] = request.forms.get("user")
+    session.regenerate_id()
+    return "ok"
+
+
+class Root:
+    @cherrypy.expose
+    def login(self, user):
+        cherrypy.session["user"] = user
+        cherrypy.session.regenerate()
+        return "ok"
