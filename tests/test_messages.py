@@ -3,6 +3,9 @@ the path, what the store means, and the fix for its framework; severity and conf
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from harness import SHARED_CASES
 
 from sessguard.model import Level, Store
@@ -121,3 +124,32 @@ def test_settings_apply_to_their_own_web2py_application() -> None:
     report = scan([str(SHARED_CASES / "web2py")])
     found = sorted((f.path.split("cases/web2py/")[1], f.span.line) for f in report.findings)
     assert found == [("library/controllers/default.py", 38), ("pos_terminal/controllers/default.py", 28)]
+
+
+def test_the_skipping_branch_is_named_even_after_an_earlier_condition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two conditions in a row, the second with nothing recorded in its test: the note must
+    blame the second (the first's false branch leads to both of the second's)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.py").write_text(
+        "from flask import abort, request, session\n"
+        "from flask_session import Session\n"
+        "from helpers import rotate\n"
+        "def magic(token, customer):\n"
+        "    if customer is None:\n"
+        "        abort(404)\n"
+        "    if request.args.get('remember'):\n"
+        "        session.clear()\n"
+        "        rotate()\n"
+        "    session['customer_id'] = customer\n"
+    )
+    (tmp_path / "helpers.py").write_text(
+        "from flask import current_app, session\n"
+        "def rotate():\n"
+        "    current_app.session_interface.regenerate(session)\n"
+    )
+    [finding] = scan(["."]).findings
+    notes = [step.note for step in finding.trace]
+    assert any(note.startswith("`if request.args.get('remember')` is false") for note in notes), notes
+    assert not any("customer is None" in note for note in notes), notes

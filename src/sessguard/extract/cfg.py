@@ -106,13 +106,19 @@ class GraphBuilder:
             if edge not in self.succ[pending.node]:
                 self.succ[pending.node].append(edge)
 
-    def relabel(self, frontier: Frontier, label: str, line: int) -> Frontier:
-        """The same frontier, taken because of `label` (earlier labels kept on a join)."""
+    def settled(self, frontier: Frontier, line: int) -> Frontier:
+        """The frontier with its pending labels kept on one join, so that the branches of
+        the next condition all leave from there (two joins would each carry the earlier
+        label, and a witness would blame the wrong condition)."""
         if any(p.label for p in frontier):
             join = self.node(NodeKind.JOIN, line)
             self.connect(frontier, join)
-            frontier = [Pending(join)]
-        return [Pending(p.node, label, line) for p in frontier]
+            return [Pending(join)]
+        return frontier
+
+    def relabel(self, frontier: Frontier, label: str, line: int) -> Frontier:
+        """The same frontier, taken because of `label` (earlier labels kept on a join)."""
+        return [Pending(p.node, label, line) for p in self.settled(frontier, line)]
 
     def innermost_catch(self) -> Catch | None:
         for frame in reversed(self.frames):
@@ -270,6 +276,7 @@ class GraphBuilder:
         if not frontier:
             return []
         text = self.label(stmt.test)
+        frontier = self.settled(frontier, stmt.lineno)
         self.raise_from(self.relabel(frontier, f"`assert {text}` fails", stmt.lineno), stmt.lineno)
         return self.relabel(frontier, f"`assert {text}` holds", stmt.lineno)
 
@@ -291,6 +298,7 @@ class GraphBuilder:
             return []
         constant = _constant_truth(stmt.test)
         text = self.label(stmt.test)
+        frontier = self.settled(frontier, stmt.lineno)
         result: Frontier = []
         if constant is not False:
             result += self.block(stmt.body, self.relabel(frontier, f"`if {text}` is true", stmt.lineno))
@@ -302,7 +310,7 @@ class GraphBuilder:
     def stmt_While(self, stmt: ast.While, frontier: Frontier) -> Frontier:
         head = self.node(NodeKind.JOIN, stmt.lineno)
         self.connect(frontier, head)
-        tested = self.expression(stmt.test, [Pending(head)])
+        tested = self.settled(self.expression(stmt.test, [Pending(head)]), stmt.lineno)
         loop = Loop(head)
         self.frames.append(loop)
         text = self.label(stmt.test)
@@ -400,6 +408,7 @@ class GraphBuilder:
         frontier = self.expression(stmt.subject, frontier)
         if not frontier:
             return []
+        frontier = self.settled(frontier, stmt.lineno)
         result: Frontier = []
         irrefutable = False
         for case in stmt.cases:

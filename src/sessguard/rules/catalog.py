@@ -131,6 +131,12 @@ response. Clearing a cookie session drops everything it held, including what the
 meant to keep (a shopping cart): carry over only named keys, never the whole session (that
 would restore what an attacker planted).
 
+`sessguard fix` writes the regeneration for the framework and store (`--diff` previews
+it): before or after the reported statement, with the import it needs, on the syntax tree
+so that nothing else in the file changes. It keeps a fix only if a new scan shows the
+finding gone and nothing new; where the store has no regeneration call, or the statement
+cannot take one beside it, it writes nothing and says why.
+
 ## References
 
 - CWE-384: Session Fixation — https://cwe.mitre.org/data/definitions/384.html
