@@ -18,7 +18,7 @@ could not analyse among those that could matter.
 from __future__ import annotations
 
 from sessguard.analysis.project import NO_CONTEXT, Context, Project
-from sessguard.extract.facts import EventKind, ModuleFacts, Ref, RefKind
+from sessguard.extract.facts import Event, EventKind, ModuleFacts, Ref, RefKind
 from sessguard.needles import CallerNeedles
 
 
@@ -27,40 +27,18 @@ def reaching_functions(project: Project) -> frozenset[str]:
     session object, a request's, a known library call, or a parameter's `.session`; and
     the functions that call them. A helper acting on a session *parameter* is left out:
     its callers pass a session, so they hold the word already."""
-    knowledge = project.knowledge
-    direct: set[str] = set()
-    callers: dict[str, set[str]] = {}
-    for qualname, function in project.functions.items():
-        module = project.function_module[qualname]
-        for event in function.events:
-            if event.kind is not EventKind.CALL:
-                ref = event.ref
-                if ref is None:
-                    continue
-                if ref.kind is RefKind.PARAM:
-                    if ref.path:
-                        direct.add(qualname)
-                elif ref.kind is not RefKind.SYMBOL or project.session_of(ref, module, NO_CONTEXT):
-                    direct.add(qualname)
-                continue
-            name = project.known_name(event)
-            if name is not None and knowledge.is_known_callee(name):
-                direct.add(qualname)
-                continue
-            if any(event.suffix[-len(p) :] == p for p, _, _ in knowledge.call_suffixes):
-                direct.add(qualname)
-                continue
-            callee = project.callee(event)
-            if callee is not None:
-                callers.setdefault(callee, set()).add(qualname)
-    found = set(direct)
-    work = list(direct)
-    while work:
-        for caller in callers.get(work.pop(), ()):
-            if caller not in found:
-                found.add(caller)
-                work.append(caller)
-    return frozenset(found)
+    return project.reaching(lambda module, event: _visible_to_callers(project, module, event))
+
+
+def _visible_to_callers(project: Project, module: ModuleFacts, event: Event) -> bool:
+    ref = event.ref
+    if ref is None:
+        return False
+    if ref.kind is RefKind.PARAM:
+        return bool(ref.path)
+    if ref.kind is RefKind.SYMBOL:
+        return project.session_of(ref, module, NO_CONTEXT) is not None
+    return True
 
 
 def caller_needles(project: Project, relevant: frozenset[str]) -> CallerNeedles:

@@ -8,7 +8,7 @@ project function, and a call to it is neutral.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sessguard.extract.facts import ClassFacts, Event, EventKind, FunctionFacts, ModuleFacts, Ref, RefKind
@@ -195,6 +195,41 @@ class Project:
         if found in self.classes:
             return self.method(found, "__init__")
         return found if found in self.functions else None
+
+    def reaching(
+        self, touches: Callable[[ModuleFacts, Event], bool], configured: frozenset[str] = frozenset()
+    ) -> frozenset[str]:
+        """Functions with an operation on a session that `touches` accepts, a call to a
+        library function the knowledge tables (or `configured`) name or to a known call
+        suffix; and every function that calls one of them (a reverse reachability)."""
+        knowledge = self.knowledge
+        direct: set[str] = set()
+        callers: dict[str, set[str]] = {}
+        for qualname, function in self.functions.items():
+            module = self.function_module[qualname]
+            for event in function.events:
+                if event.kind is not EventKind.CALL:
+                    if touches(module, event):
+                        direct.add(qualname)
+                    continue
+                library = self.known_name(event)
+                if library is not None and (knowledge.is_known_callee(library) or library in configured):
+                    direct.add(qualname)
+                    continue
+                if any(event.suffix[-len(p) :] == p for p, _, _ in knowledge.call_suffixes):
+                    direct.add(qualname)
+                    continue
+                callee = self.callee(event)
+                if callee is not None:
+                    callers.setdefault(callee, set()).add(qualname)
+        found = set(direct)
+        work = list(direct)
+        while work:
+            for caller in callers.get(work.pop(), ()):
+                if caller not in found:
+                    found.add(caller)
+                    work.append(caller)
+        return frozenset(found)
 
     def known_name(self, event: Event) -> str | None:
         """The qualified name a call's target finally denotes, through project re-exports:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from sessguard.analysis.effects import EffectResolver, Prim
 from sessguard.analysis.paths import Summary, neutral, summarize
 from sessguard.analysis.project import Context, Project
-from sessguard.extract.facts import EventKind
 
 Key = tuple[str, Context, bool]
 MAX_ROUNDS = 8
@@ -30,33 +29,7 @@ MAX_ROUNDS = 8
 def relevant_functions(project: Project, configured: frozenset[str] = frozenset()) -> frozenset[str]:
     """Functions that touch a session, or call one that does (a reverse-reachability).
     `configured` names the project's own auth and regeneration functions."""
-    knowledge = project.knowledge
-    direct: set[str] = set()
-    callers: dict[str, set[str]] = {}
-    for qualname, function in project.functions.items():
-        for event in function.events:
-            if event.kind is not EventKind.CALL:
-                direct.add(qualname)
-                continue
-            library = project.known_name(event)
-            if library is not None and (knowledge.is_known_callee(library) or library in configured):
-                direct.add(qualname)
-                continue
-            if any(event.suffix[-len(p) :] == p for p, _, _ in knowledge.call_suffixes):
-                direct.add(qualname)
-                continue
-            callee = project.callee(event)
-            if callee is not None:
-                callers.setdefault(callee, set()).add(qualname)
-    relevant = set(direct)
-    work = list(direct)
-    while work:
-        current = work.pop()
-        for caller in callers.get(current, ()):
-            if caller not in relevant:
-                relevant.add(caller)
-                work.append(caller)
-    return frozenset(relevant)
+    return project.reaching(lambda module, event: True, configured)
 
 
 @dataclass
