@@ -12,7 +12,7 @@ identity into `await get_session(request)` under `AIOHTTP_SECURITY`;
 from __future__ import annotations
 
 from sessguard.frameworks.base import (
-    WRITE,
+    MAPPING_WRITES,
     Fix,
     Framework,
     LoginCall,
@@ -73,9 +73,7 @@ FRAMEWORK = Framework(
             false_friend("only renames the key a storage saves under; the browser keeps its cookie")
         ),
         "pop": always(false_friend("removes one key; the session keeps its key")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     store_signals=(
         *_storage("RedisStorage", Store.SERVER, SERVER),

@@ -75,6 +75,14 @@ def always(effects: Effects) -> StoreTable:
     return StoreTable({ANY_STORE: effects})
 
 
+# the writes every dict-like session has: one table, spread into each framework's methods
+MAPPING_WRITES: Mapping[str, StoreTable] = {
+    "__setitem__": always(WRITE),
+    "update": always(WRITE),
+    "setdefault": always(WRITE),
+}
+
+
 @dataclass(frozen=True)
 class LoginCall:
     """A library call that logs a user in (SPEC §4.1 and §5.3)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sessguard.frameworks.base import (
+    MAPPING_WRITES,
     NORETURN,
-    WRITE,
     Fix,
     Framework,
     StoreSignal,
@@ -55,9 +55,7 @@ FRAMEWORK = Framework(
         ),
         "delete": always(false_friend("deletes the stored data but keeps the session id", empties=True)),
         "pop": always(false_friend("removes one key; the session keeps its id")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     store_signals=(
         StoreSignal("config", "session.type", Store.COOKIE, COOKIE, "session.type", type_is_cookie),

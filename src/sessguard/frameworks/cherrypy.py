@@ -8,7 +8,7 @@ the browser. Every CherryPy storage (ram, file, memcached) keeps the data server
 
 from __future__ import annotations
 
-from sessguard.frameworks.base import WRITE, Fix, Framework, always, false_friend, regen
+from sessguard.frameworks.base import MAPPING_WRITES, Fix, Framework, always, false_friend, regen
 from sessguard.model import Order, Placement, Store
 
 FRAMEWORK = Framework(
@@ -26,9 +26,7 @@ FRAMEWORK = Framework(
         "clear": always(false_friend("empties the data but keeps the session id", empties=True)),
         "delete": always(false_friend("deletes the stored data but keeps the session id", empties=True)),
         "pop": always(false_friend("removes one key; the session keeps its id")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     default_store=Store.SERVER,
     default_backend="server",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sessguard.frameworks.base import (
+    MAPPING_WRITES,
     WRITE,
     Effect,
     EffectKind,
@@ -61,9 +62,7 @@ DJANGO_METHODS: Mapping[str, StoreTable] = {
     "pop": always(false_friend("removes one key; the session keeps its key")),
     "apop": always(false_friend("removes one key; the session keeps its key")),
     "delete": always(false_friend("deletes the stored record; the request keeps its key")),
-    "__setitem__": always(WRITE),
-    "update": always(WRITE),
-    "setdefault": always(WRITE),
+    **MAPPING_WRITES,
     "aset": always(WRITE),
     "aupdate": always(WRITE),
     "asetdefault": always(WRITE),

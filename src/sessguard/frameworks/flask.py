@@ -16,8 +16,8 @@ from collections.abc import Mapping
 
 from sessguard.frameworks.base import (
     ANY_STORE,
+    MAPPING_WRITES,
     NORETURN,
-    WRITE,
     Fix,
     Framework,
     LoginCall,
@@ -118,9 +118,7 @@ FLASK_SESSION_METHODS: Mapping[str, StoreTable] = {
         }
     ),
     "pop": _POP,
-    "__setitem__": always(WRITE),
-    "update": always(WRITE),
-    "setdefault": always(WRITE),
+    **MAPPING_WRITES,
 }
 
 FLASK_ATTRIBUTE_WRITES: Mapping[str, StoreTable] = {

@@ -9,6 +9,7 @@ data under the old key); with `CookieBackendConfig` the whole session is the coo
 from __future__ import annotations
 
 from sessguard.frameworks.base import (
+    MAPPING_WRITES,
     WRITE,
     Fix,
     Framework,
@@ -49,9 +50,7 @@ FRAMEWORK = Framework(
         "clear_session": _CLEAR,
         "clear": _CLEAR,
         "pop": always(false_friend("removes one key; the session keeps its id")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     store_signals=(
         StoreSignal(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sessguard.frameworks.base import (
-    WRITE,
+    MAPPING_WRITES,
     Fix,
     Framework,
     LoginCall,
@@ -49,9 +49,7 @@ FRAMEWORK = Framework(
     methods={
         "clear": always(regen_by_emptying()),
         "pop": always(false_friend("removes one key; the session keeps its uuid")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     store_signals=(
         StoreSignal("call", "py4web.Session", Store.SERVER, SERVER, "Session(storage=...)", has_storage),

@@ -13,7 +13,7 @@ the server.
 from __future__ import annotations
 
 from sessguard.frameworks.base import (
-    WRITE,
+    MAPPING_WRITES,
     Fix,
     Framework,
     LoginCall,
@@ -61,9 +61,7 @@ FRAMEWORK = Framework(
         ),
         "new_csrf_token": always(false_friend("rotates the CSRF token, not the session")),
         "pop": always(false_friend("removes one key; the session keeps its id")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     store_signals=(
         _signal(

@@ -10,7 +10,7 @@ token cookie at login, so it is not an auth event here.
 from __future__ import annotations
 
 from sessguard.frameworks.base import (
-    WRITE,
+    MAPPING_WRITES,
     Fix,
     Framework,
     StoreSignal,
@@ -38,9 +38,7 @@ FRAMEWORK = Framework(
             }
         ),
         "pop": always(false_friend("removes one key; the session keeps its id")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     attribute_writes={
         "permanent": always(false_friend("only changes the cookie's lifetime")),

@@ -9,7 +9,7 @@ from the browser's. Every interface (in-memory, Redis, Memcache, MongoDB) is ser
 
 from __future__ import annotations
 
-from sessguard.frameworks.base import WRITE, Fix, Framework, always, false_friend, regen
+from sessguard.frameworks.base import MAPPING_WRITES, Fix, Framework, always, false_friend, regen
 from sessguard.model import Order, Store
 
 FRAMEWORK = Framework(
@@ -21,9 +21,7 @@ FRAMEWORK = Framework(
     methods={
         "clear": always(false_friend("empties the data but keeps the sid", empties=True)),
         "pop": always(false_friend("removes one key; the session keeps its sid")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     # the manual rotation: a new `sid` is saved under and sent as a new cookie
     attribute_writes={"sid": always(regen(Order.EITHER))},

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sessguard.frameworks.base import (
-    WRITE,
+    MAPPING_WRITES,
     Fix,
     Framework,
     StoreSignal,
@@ -67,9 +67,7 @@ FRAMEWORK = Framework(
             }
         ),
         "pop": always(false_friend("removes one key; the session keeps its key")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     store_signals=(
         StoreSignal(

@@ -10,7 +10,7 @@ browser a new id. DiskStore and DBStore keep the data server-side.
 from __future__ import annotations
 
 from sessguard.frameworks.base import (
-    WRITE,
+    MAPPING_WRITES,
     Fix,
     Framework,
     always,
@@ -30,9 +30,7 @@ FRAMEWORK = Framework(
     methods={
         "kill": always(regen_by_emptying()),
         "pop": always(false_friend("removes one key; the session keeps its id")),
-        "__setitem__": always(WRITE),
-        "update": always(WRITE),
-        "setdefault": always(WRITE),
+        **MAPPING_WRITES,
     },
     # the manual rotation: saved under the new `session_id`, sent as a new cookie
     attribute_writes={"session_id": always(regen(Order.EITHER))},
