@@ -126,11 +126,6 @@ def decode(cls: type[T] | Any, data: Any) -> T:
     return typing.cast(T, _decoder(cls)(data))
 
 
-def encode_as(tp: Any, value: Any) -> Any:
-    encoder = _encoder(tp)
-    return value if encoder is None else encoder(value)
-
-
 def schema(*types: Any) -> str:
     """The field layout of `types` and of every dataclass they contain."""
     seen: dict[str, str] = {}

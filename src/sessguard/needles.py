@@ -58,9 +58,6 @@ class Needles:
             return True
         return any(word in data and alone.search(data) for word, alone in self._words)
 
-    def __or__(self, other: Needles) -> Needles:
-        return Needles((*self.substrings, *other.substrings), self.identifiers | other.identifiers)
-
 
 def first_needles(configured: Iterable[str], knowledge: Knowledge = KNOWLEDGE) -> Needles:
     """Phase 1: the fixed vocabulary, the names of the framework tables that it does not
@@ -99,9 +96,6 @@ class CallerNeedles:
     methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
     constructed: frozenset[str] = frozenset()
     classes: frozenset[str] = frozenset()
-
-    def names(self) -> frozenset[str]:
-        return self.functions | frozenset(self.methods)
 
     @cached_property
     def _encoded(self) -> tuple[frozenset[bytes], dict[bytes, frozenset[bytes]], frozenset[bytes]]:
