@@ -116,9 +116,10 @@ class Stage:
         self.monitor.count("files parsed", out.parsed)
         self.monitor.count("files from the cache", out.from_cache)
         self.monitor.count("files never parsed", len(self.files) - len(out.results))
+        first_matched = set(phase_one)  # read once already: no second read to ask again
         for file, result in out.results.items():
             if isinstance(result, FileError) and (
-                result.kind in UNJUDGED or self._matches(file, self.first) or self._matches(file, names)
+                result.kind in UNJUDGED or file in first_matched or self._matches(file, names)
             ):
                 out.errors.append(result)
         return out
