@@ -140,6 +140,12 @@ def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
         help="parse every file, not only those that can matter (slower; same findings)",
     )
     config.add_argument(
+        "--include-tests",
+        action="store_true",
+        default=None,
+        help="report logins in test code too (tests are no entry point a browser reaches)",
+    )
+    config.add_argument(
         "--follow-symlinks",
         action="store_true",
         default=None,
@@ -258,6 +264,7 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
         "follow_symlinks": (args.follow_symlinks, "--follow-symlinks"),
         "file_timeout": (args.file_timeout, "--file-timeout"),
         "prefilter": (args.prefilter, "--no-prefilter"),
+        "include_tests": (args.include_tests, "--include-tests"),
         "report_unused_suppressions": (args.report_unused, "--no-report-unused-suppressions"),
         "select": (tuple(args.select) if args.select else None, "--select"),
         "ignore": (tuple(args.ignore) if args.ignore else None, "--ignore"),

@@ -48,6 +48,7 @@ class Config:
     file_timeout: float = 5.0  # seconds of analysis per file, after parsing
     follow_symlinks: bool = False
     prefilter: bool = True  # parse only the files that can matter (see prefilter.py)
+    include_tests: bool = False  # test code as roots (SPEC §2)
 
 
 class ConfigError(Exception):
@@ -140,6 +141,7 @@ KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "file-timeout": ("file_timeout", _positive_number),
     "follow-symlinks": ("follow_symlinks", _bool),
     "prefilter": ("prefilter", _bool),
+    "include-tests": ("include_tests", _bool),
 }
 FIELD_KEYS = {attribute: key for key, (attribute, _) in KEYS.items()}
 

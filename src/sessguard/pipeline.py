@@ -21,6 +21,7 @@ from sessguard.needles import first_needles
 from sessguard.perfile import UNCACHED, Stage
 
 if TYPE_CHECKING:  # the link and rule stages are imported when a scan needs them
+    from sessguard.analysis.apps import AppView, Layout
     from sessguard.analysis.effects import EffectResolver, Extensions
     from sessguard.analysis.project import Project
 
@@ -132,7 +133,7 @@ def _analyse_files(
     extracted = stage.run()
     modules = [r for r in extracted.results.values() if isinstance(r, ModuleFacts)]
     with monitor.stage("link and judge"):
-        findings = analyse(modules, dependencies, config)
+        findings = analyse(modules, dependencies, config, layout_of(found, dependencies))
     with monitor.stage("filter"):
         comments = {m.path: m.comments for m in modules if m.comments}
         filtered = apply_filters(findings, comments, config, baseline)
@@ -157,30 +158,64 @@ def _analyse_files(
     )
 
 
-def analyse(modules: Sequence[ModuleFacts], deps: Sequence[Dependency], config: Config) -> list[Finding]:
-    """The link and rule stages over every module of the project."""
+def layout_of(found: Discovery, dependencies: Sequence[Dependency]) -> Layout:
+    """Which files are test code and where each application's home is (SPEC §2, §6)."""
+    from sessguard.analysis.apps import build_layout
+
+    cwd = Path(os.getcwd())
+    files = [(f.module, f.display, _below(f)) for f in found.files]
+    return build_layout(files, dependencies, [display_path(p, cwd) for p in found.dependency_files])
+
+
+def _below(file: SourceFile) -> str:
+    """The file's path below the directory it was found under (its name, if given alone)."""
+    if file.root is not None:
+        try:
+            return file.path.relative_to(file.root).as_posix()
+        except ValueError:
+            pass
+    return file.path.name
+
+
+def analyse(
+    modules: Sequence[ModuleFacts],
+    deps: Sequence[Dependency],
+    config: Config,
+    layout: Layout | None = None,
+) -> list[Finding]:
+    """The link and rule stages over every module of the project: each root is judged
+    with its own application's stores and identity policies (SPEC §6)."""
+    from sessguard.analysis.apps import Applications, Layout
     from sessguard.analysis.effects import EffectResolver
     from sessguard.analysis.project import Project
     from sessguard.analysis.roots import find_roots
-    from sessguard.analysis.stores import classify_stores
     from sessguard.analysis.summaries import Solver, relevant_functions
     from sessguard.frameworks import KNOWLEDGE
-    from sessguard.rules.session_fixation import report
+    from sessguard.rules.session_fixation import fingerprinted, report
 
+    layout = layout or Layout()
     project = Project.build(modules, KNOWLEDGE, [d.name for d in deps])
-    stores = classify_stores(
-        project.modules.values(), deps, KNOWLEDGE, project.frameworks, config.session_store
-    )
+    applications = Applications(project, deps, layout, config.session_store)
     extensions = extensions_of(config)
     configured = extensions.auth_functions | frozenset(extensions.regenerate_functions)
     relevant = relevant_functions(project, configured)
-    resolver = EffectResolver(project, stores, extensions, relevant=relevant)
-    protected = _protected_signals(project, resolver)
-    if protected:
-        resolver = replace(resolver, protected_signals=protected)
-    solver = Solver(project, resolver)
-    roots = list(find_roots(project, relevant))
-    return report(project, stores, solver, roots)
+    by_view: dict[tuple[object, ...], tuple[AppView, list[str]]] = {}
+    for root in find_roots(project, relevant):
+        module = project.function_module[root].module
+        if module in layout.tests and not config.include_tests:
+            continue  # no browser reaches a test (SPEC §2)
+        view = applications.view(module)
+        by_view.setdefault(view.key, (view, []))[1].append(root)
+    findings: list[Finding] = []
+    for view, roots in by_view.values():
+        resolver = EffectResolver(
+            project, view.stores, extensions, relevant=relevant, evidence_calls=view.evidence_calls
+        )
+        protected = _protected_signals(project, resolver)
+        if protected:
+            resolver = replace(resolver, protected_signals=protected)
+        findings += report(project, view.stores, Solver(project, resolver), roots)
+    return fingerprinted(findings)
 
 
 def _protected_signals(project: Project, resolver: EffectResolver) -> frozenset[str]:

@@ -14,10 +14,10 @@ from pathlib import PurePosixPath
 
 from sessguard.analysis.project import Context, Project
 from sessguard.analysis.stores import StoreInfo
-from sessguard.extract.facts import Event, EventKind, FunctionFacts, Key, ModuleFacts
+from sessguard.extract.facts import Event, EventKind, FunctionFacts, ModuleFacts
 from sessguard.frameworks import KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Effect, EffectKind, LoginCall, StoreTable
-from sessguard.frameworks.identity import FLAG_KEYS, IdentityVocabulary, key_words
+from sessguard.frameworks.identity import FLAG_KEYS, IdentityVocabulary, is_pending_key, key_words
 from sessguard.model import Order, Span
 
 
@@ -113,10 +113,13 @@ class EffectResolver:
     # login calls made safe by a signal receiver that regenerates (SPEC §7)
     protected_signals: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None
+    # the classes and calls the application's code shows (identity policies); None: all
+    evidence_calls: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        evidence = [e for m in self.project.modules.values() for e in m.evidence]
-        self._evidence_calls = frozenset(e.name for e in evidence if e.kind in ("call", "middleware"))
+        if self.evidence_calls is None:
+            evidence = [e for m in self.project.modules.values() for e in m.evidence]
+            self.evidence_calls = frozenset(e.name for e in evidence if e.kind in ("call", "middleware"))
         # settings switched off, and the application each applies to (None: everywhere)
         self._settings_off: dict[str, set[str | None]] = {}
         for module in self.project.modules.values():
@@ -160,7 +163,7 @@ class EffectResolver:
             table = fw.attribute_writes.get(event.op)
             if table is not None:
                 return self.table_effects(table, framework, site)
-            return self.write(event, framework, function, site) if fw.attribute_style else ()
+            return self.write(event, framework, function, site, context) if fw.attribute_style else ()
         table = next(
             (
                 fw.methods[row]
@@ -173,7 +176,7 @@ class EffectResolver:
             return ()
         prims = self.table_effects(table, framework, site)
         if any(isinstance(p, Write) for p in prims):
-            return self.write(event, framework, function, site)
+            return self.write(event, framework, function, site, context)
         return prims
 
     def call_effects(
@@ -192,6 +195,16 @@ class EffectResolver:
                 framework, spec = knowledge.login_calls[name]
                 if event.first_arg_class in spec.anonymous:
                     return (WRITE,)
+                inside = self._defined_here(event, spec)
+                if inside is not None:
+                    return (
+                        CallOf(
+                            inside,
+                            self.project.call_context(event, inside, module, context),
+                            site,
+                            event.maybe,
+                        ),
+                    )
                 return self.login(spec, framework, function, site)
             if name in knowledge.calls:
                 framework, table = knowledge.calls[name]
@@ -205,6 +218,17 @@ class EffectResolver:
         callee_context = self.project.call_context(event, callee, module, context)
         return (CallOf(callee, callee_context, site, event.maybe),)
 
+    def _defined_here(self, event: Event, spec: LoginCall) -> str | None:
+        """A login call of the tables that the scanned tree itself defines (scanning
+        Flask-Security-Too): the analysis enters the definition, so the finding shows where
+        the identity is written. A self-rotating login keeps its documented meaning."""
+        if spec.self_rotating:
+            return None
+        callee = self.project.callee(event)
+        if callee is None or (self.relevant is not None and callee not in self.relevant):
+            return None
+        return callee
+
     def login(self, spec: LoginCall, framework: str, function: FunctionFacts, site: Site) -> tuple[Prim, ...]:
         module = self.project.function_module[function.qualname]
         rotates = spec.self_rotating and not self._switched_off(spec.rotation_setting, module)
@@ -212,32 +236,42 @@ class EffectResolver:
             return (Regen(Order.EITHER, site), WRITE)
         uncertain = False
         if spec.policies:
-            shown = [writes for policy, writes in spec.policies.items() if policy in self._evidence_calls]
+            calls = self.evidence_calls or frozenset()
+            shown = [writes for policy, writes in spec.policies.items() if policy in calls]
             if shown and not any(shown):
                 return ()  # a token or ticket policy: the login mints a new credential
             uncertain = not shown
         event = AuthEvent(framework, site, spec.what, function.qualname, True, spec.privilege, uncertain)
         return (Auth(event), WRITE)
 
-    def write(self, event: Event, framework: str, function: FunctionFacts, site: Site) -> tuple[Prim, ...]:
-        identity = [key for key in (self.key_text(k) for k in event.keys) if key is not None]
-        identity = [key for key in identity if self.extensions.vocabulary.is_identity_key(key)]
-        if identity:
-            key = identity[0]
-            verb = "grants" if "_".join(key_words(key)) in FLAG_KEYS else "stores the identity"
-            what = f"{verb} {key!r}"
-        elif event.provider_value and event.keys:
-            what = "stores what an identity provider returned"
-        else:
+    def write(
+        self, event: Event, framework: str, function: FunctionFacts, site: Site, context: Context
+    ) -> tuple[Prim, ...]:
+        """A write is an auth event when a key it writes is an identity key, or when the
+        value under a key that is not pending state is a principal's identity or an identity
+        provider's answer (SPEC §4.2)."""
+        vocabulary = self.extensions.vocabulary
+        texts = [self.project.key_text(key, context) for key in event.keys]
+        what = ""
+        for text in texts:
+            if text is not None and vocabulary.is_identity_key(text):
+                verb = "grants" if "_".join(key_words(text)) in FLAG_KEYS else "stores the identity"
+                what = f"{verb} {text!r}"
+                break
+        if not what:
+            candidates = [
+                (text, why)
+                for text, why in zip(texts, event.identities or ("",) * len(texts), strict=False)
+                if text is not None and not is_pending_key(text) and text not in vocabulary.not_identity
+            ]
+            principal = next(((text, why) for text, why in candidates if why), None)
+            if principal is not None:
+                what = f"stores a principal's identity under {principal[0]!r} ({principal[1]})"
+            elif event.provider_value and candidates:
+                what = "stores what an identity provider returned"
+        if not what:
             return (WRITE,)
         return (Auth(AuthEvent(framework, site, what, function.qualname, False)), WRITE)
-
-    def key_text(self, key: Key) -> str | None:
-        if key.literal is not None:
-            return key.literal
-        if key.symbol is not None:
-            return self.project.constant(key.symbol)
-        return None
 
     def table_effects(self, table: StoreTable, framework: str, site: Site) -> tuple[Prim, ...]:
         store = self.stores[framework]

@@ -8,10 +8,20 @@ project function, and a call to it is neutral.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sessguard.extract.facts import ClassFacts, Event, EventKind, FunctionFacts, ModuleFacts, Ref, RefKind
+from sessguard.extract.facts import (
+    ClassFacts,
+    Event,
+    EventKind,
+    FunctionFacts,
+    Key,
+    ModuleFacts,
+    Ref,
+    RefKind,
+)
 from sessguard.frameworks import KNOWLEDGE, Knowledge
 
 MAX_HOPS = 12
@@ -19,11 +29,14 @@ MAX_HOPS = 12
 
 @dataclass(frozen=True)
 class Binding:
-    """What a parameter of the function under analysis stands for at its call site."""
+    """What a parameter of the function under analysis stands for at its call site: a
+    session or a request of a framework, or a literal (`kind` LITERAL, `literal` its repr).
+    `self.<attr>` stands for an attribute the constructor set from a parameter."""
 
     param: str
-    kind: RefKind  # SESSION or REQUEST
+    kind: RefKind  # SESSION, REQUEST or LITERAL
     framework: str
+    literal: str | None = None
 
 
 Context = frozenset[Binding]
@@ -112,6 +125,10 @@ class Project:
             self._tables[key] = dict(getattr(facts, name))
         return self._tables[key]
 
+    def module_of(self, qualname: str) -> str | None:
+        """The project module a qualified name lies in (the longest prefix that is one)."""
+        return self._split(qualname)[0]
+
     def _split(self, qualname: str) -> tuple[str | None, str, list[str]]:
         if qualname not in self._splits:
             self._splits[qualname] = self._split_uncached(qualname)
@@ -174,6 +191,67 @@ class Project:
                         return qualname
             first = False
             stack.extend(b for b in (self.resolve_symbol(base) for base in cls.bases) if b)
+        return None
+
+    def ancestors(self, class_qualname: str) -> list[str]:
+        """The class and its bases, depth-first like the MRO: project classes by their
+        qualified names, library bases by the names they were imported as."""
+        seen: list[str] = []
+        stack = [class_qualname]
+        while stack:
+            current = stack.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            cls = self.classes.get(current)
+            if cls is not None:
+                stack.extend(self.resolve_symbol(base) or self._follow(base) or base for base in cls.bases)
+        return seen
+
+    def library_method(self, class_qualname: str, name: str) -> str | None:
+        """A method that no project class on the way up defines, named after the first
+        framework base the knowledge tables know it on (`LoginView.form_valid`, SPEC §7)."""
+        for base in self.ancestors(class_qualname):
+            if base in self.classes:
+                continue
+            candidate = f"{base}.{name}"
+            if self.knowledge.is_known_callee(candidate):
+                return candidate
+        return None
+
+    def class_constant(self, class_qualname: str, attr: str) -> str | None:
+        """A string class attribute of a project class or of one of its project bases."""
+        for name in self.ancestors(class_qualname):
+            cls = self.classes.get(name)
+            if cls is not None:
+                found = self._table_of(cls, "constants").get(attr)
+                if found is not None:
+                    return found
+        return None
+
+    def _table_of(self, cls: ClassFacts, name: str) -> dict[str, str]:
+        key = ("class " + cls.qualname, name)
+        if key not in self._tables:
+            self._tables[key] = dict(getattr(cls, name))
+        return self._tables[key]
+
+    def key_text(self, key: Key, context: Context) -> str | None:
+        """The string a session key resolves to here, or None (SPEC §4.2)."""
+        if key.literal is not None:
+            return key.literal
+        if key.symbol is not None:
+            return self.constant(key.symbol)
+        if key.attr is not None and key.owner is not None:
+            return self.class_constant(key.owner, key.attr)
+        if key.param is not None:
+            for binding in context:
+                if binding.param == key.param and binding.literal is not None:
+                    value = _literal(binding.literal)
+                    return value if isinstance(value, str) else None
+            return None
+        if key.parts:
+            texts = [self.key_text(part, context) for part in key.parts]
+            return None if any(t is None for t in texts) else "".join(t or "" for t in texts)
         return None
 
     def callee(self, event: Event) -> str | None:
@@ -239,7 +317,9 @@ class Project:
         if event.method_of is not None and event.method is not None:
             cls = self.resolve_symbol(event.method_of)
             if cls is not None and cls in self.classes:
-                return None  # a project method: `callee()` resolves it
+                if self.method(cls, event.method, skip_self=event.super_call) is not None:
+                    return None  # a project method: `callee()` resolves it
+                return self.library_method(cls, event.method)
             library = self._follow(event.method_of)
             return f"{library}.{event.method}" if library else None
         if event.target is None:
@@ -328,6 +408,15 @@ class Project:
             return None
         if ref.kind is RefKind.SYMBOL:
             return self.session_global(ref.symbol) if ref.symbol else None
+        if ref.kind is RefKind.RESULT:
+            returned = self.returned(ref)
+            if returned is None:
+                return None
+            kind, framework = returned
+            if kind is RefKind.SESSION and not ref.path:
+                return framework
+            paths = self.knowledge.by_name[framework].request_session_paths
+            return framework if kind is RefKind.REQUEST and ref.path in paths else None
         for binding in context:
             if binding.param != ref.param:
                 continue
@@ -349,8 +438,13 @@ class Project:
         if ref.kind is RefKind.SYMBOL:
             framework = self.session_global(ref.symbol) if ref.symbol else None
             return (RefKind.SESSION, framework) if framework else None
+        if ref.kind is RefKind.RESULT:
+            if not ref.path:
+                return self.returned(ref)
+            framework = self.session_of(ref, module, context)
+            return (RefKind.SESSION, framework) if framework else None
         for binding in context:
-            if binding.param != ref.param:
+            if binding.param != ref.param or binding.kind is RefKind.LITERAL:
                 continue
             if not ref.path:
                 return binding.kind, binding.framework
@@ -358,8 +452,33 @@ class Project:
             return (RefKind.SESSION, framework) if framework else None
         return None
 
+    def returned(self, ref: Ref, hops: int = 0) -> tuple[RefKind, str] | None:
+        """What a project function, method or property returns, when it is a session or a
+        request on every path (SPEC §3)."""
+        if ref.symbol is None or hops > MAX_HOPS:
+            return None
+        if ref.method is not None:
+            cls = self.resolve_symbol(ref.symbol)
+            qualname = self.method(cls, ref.method) if cls in self.classes else None
+        else:
+            found = self.resolve_symbol(ref.symbol)
+            qualname = found if found in self.functions else None
+        function = self.functions.get(qualname) if qualname else None
+        if function is None or function.returns is None:
+            return None
+        inner = function.returns
+        module = self.function_module[function.qualname]
+        if inner.kind is RefKind.SESSION:
+            return RefKind.SESSION, inner.framework or self.default_request_framework(module)
+        if inner.kind is RefKind.REQUEST and not inner.path:
+            return RefKind.REQUEST, inner.framework or self.default_request_framework(module)
+        return None
+
     def call_context(self, event: Event, callee: str, module: ModuleFacts, context: Context) -> Context:
-        """The bindings of a callee's parameters at this call site."""
+        """The bindings of a callee's parameters at this call site: the sessions and
+        requests it receives, the literals that decide its branches and keys (an argument,
+        or the default when none is passed), and the attributes its object's constructor
+        set from a session."""
         function = self.functions[callee]
         params = [p.name for p in function.params]
         if function.bound_method and (event.method_of is not None or function.name == "__init__"):
@@ -367,14 +486,70 @@ class Project:
         bindings: set[Binding] = set()
         for arg in event.args:
             bound = self.bind(arg.ref, module, context)
-            if bound is None:
-                continue
-            if arg.keyword is not None:
-                name = arg.keyword if arg.keyword in params else None
-            elif arg.position is not None and arg.position < len(params):
-                name = params[arg.position]
-            else:
-                name = None
-            if name is not None:
+            name = _parameter(arg.position, arg.keyword, params)
+            if bound is not None and name is not None:
                 bindings.add(Binding(name, bound[0], bound[1]))
+        if function.literal_params:
+            passed = {}
+            for where, value in event.literal_args:
+                name = _parameter(
+                    int(where) if where.isdigit() else None, None if where.isdigit() else where, params
+                )
+                if name is not None:
+                    passed[name] = value
+            given = {*params[: event.arity], *event.keywords}
+            defaults = dict(function.defaults)
+            for name in function.literal_params:
+                found = passed.get(name)
+                if found is None and not event.star and name not in given:
+                    found = defaults.get(name)
+                if found is not None:
+                    bindings.add(Binding(name, RefKind.LITERAL, "", found))
+        if event.method_of is not None and function.class_qualname is not None:
+            bindings |= self._object_bindings(event, function, module, context)
         return frozenset(bindings)
+
+    def _object_bindings(
+        self, event: Event, function: FunctionFacts, module: ModuleFacts, context: Context
+    ) -> set[Binding]:
+        """`self.<attr>` bindings for a method: from the constructor of a receiver built
+        here, or carried over from the caller's own object for a call on `self`."""
+        if event.ctor_args:
+            init = self.method(function.class_qualname or "", "__init__")
+            cls = self.classes.get(self.functions[init].class_qualname or "") if init else None
+            if init is None or cls is None:
+                return set()
+            ctor = Event(
+                event.kind, event.span, event.stmt, event.text, args=event.ctor_args, method_of=cls.qualname
+            )
+            received = {
+                b.param: b
+                for b in self.call_context(ctor, init, module, context)
+                if b.kind is not RefKind.LITERAL
+            }
+            return {
+                Binding(SELF + attr, received[param].kind, received[param].framework)
+                for attr, param in cls.init_params
+                if param in received
+            }
+        if event.on_self:
+            return {b for b in context if b.param.startswith(SELF)}
+        return set()
+
+
+SELF = "self."
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _parameter(position: int | None, keyword: str | None, params: list[str]) -> str | None:
+    if keyword is not None:
+        return keyword if keyword in params else None
+    if position is not None and position < len(params):
+        return params[position]
+    return None

@@ -7,7 +7,7 @@ the higher risk is the one a reviewer must not miss.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,6 +30,21 @@ class StoreInfo:
         return ", ".join(self.evidence[:2])
 
 
+@dataclass(frozen=True)
+class Tier:
+    """One circle of evidence: the code and the dependency files it is taken from."""
+
+    modules: Sequence[ModuleFacts]
+    dependencies: Sequence[Dependency]
+
+
+Normalize = Callable[[str], str]
+
+
+def _same(value: str) -> str:
+    return value
+
+
 def classify_stores(
     modules: Iterable[ModuleFacts],
     dependencies: Iterable[Dependency],
@@ -37,8 +52,20 @@ def classify_stores(
     evident: frozenset[str],
     overrides: Mapping[str, Store] | None = None,
 ) -> dict[str, StoreInfo]:
-    modules = list(modules)
-    dependencies = list(dependencies)
+    """Every framework's store from one body of evidence (a whole scan)."""
+    return classify_tiers([Tier(list(modules), list(dependencies))], knowledge, evident, overrides)
+
+
+def classify_tiers(
+    tiers: Sequence[Tier],
+    knowledge: Knowledge,
+    evident: frozenset[str],
+    overrides: Mapping[str, Store] | None = None,
+    normalize: Normalize = _same,
+) -> dict[str, StoreInfo]:
+    """Every framework's store from the first tier that shows a signal for it: an
+    application's own code and dependency files first, then wider circles (SPEC §6).
+    `normalize` maps a `session_interface` class to the library class it derives from."""
     result: dict[str, StoreInfo] = {}
     for framework in knowledge.frameworks:
         if overrides and framework.name in overrides:
@@ -46,32 +73,34 @@ def classify_stores(
             backend = framework.default_backend if store is framework.default_store else store.value
             result[framework.name] = StoreInfo(store, backend, ("configured in session-store",))
             continue
-        result[framework.name] = _classify(framework, modules, dependencies, framework.name in evident)
+        result[framework.name] = _classify(framework, tiers, framework.name in evident, normalize)
     return result
 
 
-def _classify(
-    framework: Framework, modules: list[ModuleFacts], dependencies: list[Dependency], evident: bool
-) -> StoreInfo:
-    matches: list[tuple[StoreSignal, str, str]] = []  # (signal, backend, where)
-    for signal in framework.store_signals:
-        for where, backend in _matches(signal, modules, dependencies):
-            matches.append((signal, backend, where))
-    for store in (Store.SERVER, Store.COOKIE):
-        found = [(backend, where) for signal, backend, where in matches if signal.store is store]
-        if not found:
-            continue
-        backends = [backend for backend, _ in found]
-        chosen = next((b for b in framework.backend_precedence if b in backends), backends[0])
-        evidence = tuple(dict.fromkeys(where for backend, where in found if backend == chosen))
-        return StoreInfo(store, chosen, evidence)
+def _classify(framework: Framework, tiers: Sequence[Tier], evident: bool, normalize: Normalize) -> StoreInfo:
+    for tier in tiers:
+        matches: list[tuple[StoreSignal, str, str]] = []  # (signal, backend, where)
+        for signal in framework.store_signals:
+            for where, backend in _matches(signal, tier.modules, tier.dependencies, normalize):
+                matches.append((signal, backend, where))
+        for store in (Store.SERVER, Store.COOKIE):
+            found = [(backend, where) for signal, backend, where in matches if signal.store is store]
+            if not found:
+                continue
+            backends = [backend for backend, _ in found]
+            chosen = next((b for b in framework.backend_precedence if b in backends), backends[0])
+            evidence = tuple(dict.fromkeys(where for backend, where in found if backend == chosen))
+            return StoreInfo(store, chosen, evidence)
     if evident and framework.evident_store is not None:
         return StoreInfo(framework.evident_store, framework.evident_backend, ("framework default",))
     return StoreInfo(framework.default_store, framework.default_backend)
 
 
 def _matches(
-    signal: StoreSignal, modules: list[ModuleFacts], dependencies: list[Dependency]
+    signal: StoreSignal,
+    modules: Sequence[ModuleFacts],
+    dependencies: Sequence[Dependency],
+    normalize: Normalize,
 ) -> Iterable[tuple[str, str]]:
     if signal.kind == "dependency":
         for dep in dependencies:
@@ -86,6 +115,8 @@ def _matches(
             if evidence.kind != signal.kind or (signal.kind != "interface" and evidence.name != signal.name):
                 continue
             values = dict(evidence.values)
+            if signal.kind == "interface" and values.get("value"):
+                values["value"] = normalize(values["value"] or "")
             if signal.accepts is not None and not signal.accepts(values):
                 continue
             shown = values.get("value")

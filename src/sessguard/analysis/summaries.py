@@ -19,8 +19,10 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from sessguard.analysis.effects import EffectResolver, Prim
+from sessguard.analysis.guards import feasible
 from sessguard.analysis.paths import Summary, neutral, summarize
 from sessguard.analysis.project import Context, Project
+from sessguard.extract.facts import FunctionFacts
 
 Key = tuple[str, Context, bool]
 MAX_ROUNDS = 8
@@ -38,6 +40,7 @@ class Solver:
     resolver: EffectResolver
     summaries: dict[Key, Summary] = field(default_factory=dict)
     effects_cache: dict[tuple[str, Context], list[tuple[Prim, ...]]] = field(default_factory=dict)
+    functions_cache: dict[tuple[str, Context], FunctionFacts] = field(default_factory=dict)
     # who looked each summary up, in the order they did (a dict: a deterministic order)
     _readers: dict[Key, dict[Key, None]] = field(default_factory=dict)
     _rounds: dict[Key, int] = field(default_factory=dict)
@@ -51,6 +54,13 @@ class Solver:
             function = self.project.functions[qualname]
             self.effects_cache[key] = self.resolver.function_effects(function, context)
         return self.effects_cache[key]
+
+    def function(self, qualname: str, context: Context) -> FunctionFacts:
+        """The function's graph under a call context (its literal arguments prune it)."""
+        key = (qualname, context)
+        if key not in self.functions_cache:
+            self.functions_cache[key] = feasible(self.project.functions[qualname], context)
+        return self.functions_cache[key]
 
     def summary(self, qualname: str, context: Context, entry_empty: bool) -> Summary:
         relevant = self.resolver.relevant
@@ -68,7 +78,7 @@ class Solver:
 
     def _evaluate(self, key: Key) -> None:
         qualname, context, entry_empty = key
-        function = self.project.functions[qualname]
+        function = self.function(qualname, context)
         effects = self.effects(qualname, context)
         self._stack.append(key)
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from sessguard.extract.exprs import EventCollector, FunctionScope, segment
+from sessguard.extract.events import EventCollector, segment
 from sessguard.extract.facts import (
     ENTRY,
     RAISE_EXIT,
@@ -25,6 +25,7 @@ from sessguard.extract.facts import (
     Node,
     NodeKind,
 )
+from sessguard.extract.refs import FunctionScope
 from sessguard.extract.walk import NO_DEADLINE, Deadline
 from sessguard.model import Span
 from sessguard.source import Source
@@ -41,6 +42,7 @@ class Pending:
     node: int
     label: str = ""
     line: int = 0
+    guard: tuple[str, str, str] | None = None
 
 
 Frontier = list[Pending]
@@ -54,9 +56,11 @@ class Loop:
 
 @dataclass
 class Catch:
-    """Exceptions raised inside the protected body land on `landing`."""
+    """Exceptions raised inside the protected body land on `landing`; a `raise` statement
+    that none of the handlers is sure to catch also goes on outward."""
 
     landing: int
+    catches_all: bool = False
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Graph:
     nodes: tuple[Node, ...]
     successors: tuple[tuple[Edge, ...], ...]
     events: tuple[Event, ...]
+    guarded: frozenset[str] = frozenset()
 
 
 class GraphBuilder:
@@ -87,6 +92,7 @@ class GraphBuilder:
         self.succ: list[list[Edge]] = [[], [], []]
         self.events: list[Event] = []
         self.frames: list[Frame] = []
+        self.guarded: set[str] = set()  # parameters some branch tests
 
     # -- graph primitives --------------------------------------------------------------
 
@@ -102,7 +108,7 @@ class GraphBuilder:
 
     def connect(self, frontier: Frontier, target: int) -> None:
         for pending in frontier:
-            edge = Edge(target, label=pending.label, line=pending.line)
+            edge = Edge(target, label=pending.label, line=pending.line, guard=pending.guard)
             if edge not in self.succ[pending.node]:
                 self.succ[pending.node].append(edge)
 
@@ -110,15 +116,18 @@ class GraphBuilder:
         """The frontier with its pending labels kept on one join, so that the branches of
         the next condition all leave from there (two joins would each carry the earlier
         label, and a witness would blame the wrong condition)."""
-        if any(p.label for p in frontier):
+        if any(p.label or p.guard for p in frontier):
             join = self.node(NodeKind.JOIN, line)
             self.connect(frontier, join)
             return [Pending(join)]
         return frontier
 
-    def relabel(self, frontier: Frontier, label: str, line: int) -> Frontier:
-        """The same frontier, taken because of `label` (earlier labels kept on a join)."""
-        return [Pending(p.node, label, line) for p in self.settled(frontier, line)]
+    def relabel(
+        self, frontier: Frontier, label: str, line: int, guard: tuple[str, str, str] | None = None
+    ) -> Frontier:
+        """The same frontier, taken because of `label` (earlier labels kept on a join), and
+        only when `guard` holds of the parameter it tests."""
+        return [Pending(p.node, label, line, guard) for p in self.settled(frontier, line)]
 
     def innermost_catch(self) -> Catch | None:
         for frame in reversed(self.frames):
@@ -149,6 +158,7 @@ class GraphBuilder:
             tuple(self.nodes),
             tuple(tuple(edges) for edges in self.succ),
             tuple(self.events),
+            frozenset(self.guarded),
         )
 
     def block(self, body: list[ast.stmt], frontier: Frontier) -> Frontier:
@@ -202,7 +212,12 @@ class GraphBuilder:
         frontier, _ = self.unwind(frontier, None)
         self.connect(frontier, RETURN_EXIT)
 
-    def raise_from(self, frontier: Frontier, line: int) -> None:
+    def raise_from(self, frontier: Frontier, line: int, implicit: bool = False) -> None:
+        """A raise, through the `finally` blocks, to the innermost handler or out of the
+        function. An `implicit` one (a statement of a `try` body failing unexpectedly, an
+        exception the handlers do not name) that no handler catches ends its path without
+        reaching an exit: it is a server error, not a way the request completes (SPEC §7
+        counts `raise` statements that leave the function)."""
         node = self.node(NodeKind.RAISE, line)
         self.connect(frontier, node)
         saved = self.frames
@@ -212,13 +227,15 @@ class GraphBuilder:
             frame = saved[index]
             if isinstance(frame, Catch):
                 self.connect(current, frame.landing)
-                return
+                if implicit or frame.catches_all:
+                    return
             if isinstance(frame, Finally):
                 self.frames = saved[:index]
                 current = self.block(frame.body, current)
                 self.frames = saved
             index -= 1
-        self.connect(current, RAISE_EXIT)
+        if not implicit:
+            self.connect(current, RAISE_EXIT)
 
     # -- statements --------------------------------------------------------------------
 
@@ -299,13 +316,47 @@ class GraphBuilder:
         constant = _constant_truth(stmt.test)
         text = self.label(stmt.test)
         frontier = self.settled(frontier, stmt.lineno)
+        when_true, when_false = self.guards(stmt.test)
         result: Frontier = []
         if constant is not False:
-            result += self.block(stmt.body, self.relabel(frontier, f"`if {text}` is true", stmt.lineno))
+            taken = self.relabel(frontier, f"`if {text}` is true", stmt.lineno, when_true)
+            result += self.block(stmt.body, taken)
         if constant is not True:
-            otherwise = self.relabel(frontier, f"`if {text}` is false", stmt.lineno)
+            otherwise = self.relabel(frontier, f"`if {text}` is false", stmt.lineno, when_false)
             result += self.block(stmt.orelse, otherwise) if stmt.orelse else otherwise
         return result
+
+    def guards(self, test: ast.expr) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
+        """What a test of a parameter requires of its value on each branch (SPEC §7,
+        literal arguments): `if sign_in:`, `if not sign_in:`, `if mode is None:`,
+        `if mode == "admin":`."""
+        negate = False
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            negate, test = not negate, test.operand
+        found: tuple[tuple[str, str, str], tuple[str, str, str]] | None = None
+        if isinstance(test, ast.Name) and self.scope.own_param(test.id):
+            found = (test.id, "truthy", ""), (test.id, "falsy", "")
+        elif (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.left, ast.Name)
+            and self.scope.own_param(test.left.id)
+            and isinstance(test.comparators[0], ast.Constant)
+        ):
+            value = repr(test.comparators[0].value)
+            pairs = {
+                ast.Is: ("is", "is not"),
+                ast.IsNot: ("is not", "is"),
+                ast.Eq: ("==", "!="),
+                ast.NotEq: ("!=", "=="),
+            }
+            ops = pairs.get(type(test.ops[0]))
+            if ops is not None:
+                found = (test.left.id, ops[0], value), (test.left.id, ops[1], value)
+        if found is None:
+            return None, None
+        self.guarded.add(found[0][0])
+        return (found[1], found[0]) if negate else found
 
     def stmt_While(self, stmt: ast.While, frontier: Frontier) -> Frontier:
         head = self.node(NodeKind.JOIN, stmt.lineno)
@@ -369,7 +420,8 @@ class GraphBuilder:
         landing = -1
         if handlers or stmt.finalbody:
             landing = self.node(NodeKind.JOIN, stmt.lineno)
-            self.frames.append(Catch(landing))
+            catches_all = any(h.type is None or self._catches_all(h.type) for h in handlers)
+            self.frames.append(Catch(landing, catches_all))
             self.connect(frontier, landing)
         body_end = self.block(stmt.body, frontier)
         if landing >= 0:
@@ -388,11 +440,12 @@ class GraphBuilder:
                 )
                 normal += self.block(handler.body, [Pending(landing, label, handler.lineno)])
             if not caught_all:
-                self.raise_from([Pending(landing, "the exception is not caught", stmt.lineno)], stmt.lineno)
+                uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
+                self.raise_from(uncaught, stmt.lineno, implicit=True)
         elif stmt.finalbody:
             # try/finally: an exception runs the finally block (still on the frame stack),
             # then leaves
-            self.raise_from([Pending(landing)], stmt.lineno)
+            self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
         if stmt.finalbody:
             self.frames.pop()
             normal = self.block(stmt.finalbody, normal)

@@ -29,6 +29,8 @@ class RefKind(enum.Enum):
     REQUEST = "request"  # a request (or something on the way from it to its session)
     PARAM = "param"  # a parameter (or a path from it): its meaning depends on the caller
     SYMBOL = "symbol"  # an imported name: a session if it names a project's session global
+    RESULT = "result"  # what a project function, method or property returns (resolved at link)
+    LITERAL = "literal"  # only in call contexts: a parameter that receives a literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +48,38 @@ class Ref:
     path: tuple[str, ...] = ()
     text: str = ""
     symbol: str | None = None  # for SYMBOL: the qualified name it was imported as
+    # for RESULT: the callee, as `target` (a qualified name) or `method_of` + `method`
+    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """A session key as written: a literal, or a name that resolves to one later."""
+    """A session key as written: a literal, or what resolves to one at link time (SPEC
+    §4.2): a constant's name, a class attribute (`self.user_key`), a parameter bound per
+    call site, or a join of such parts."""
 
     literal: str | None = None
     symbol: str | None = None
+    attr: str | None = None  # `self.<attr>` / `cls.<attr>` of class `owner`
+    owner: str | None = None
+    param: str | None = None  # a parameter of the writing function
+    parts: tuple[Key, ...] = ()  # `prefix + "user_id"`, f-strings, `%`
 
     @property
     def display(self) -> str:
         if self.literal is not None:
             return repr(self.literal)
+        if self.parts:
+            return " + ".join(part.display for part in self.parts)
+        if self.attr is not None:
+            return f"self.{self.attr}"
+        if self.param is not None:
+            return self.param
         return self.symbol.rsplit(".", 1)[-1] if self.symbol else "?"
+
+    @property
+    def unresolvable(self) -> bool:
+        return not (self.literal is not None or self.symbol or self.attr or self.param or self.parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,20 @@ class Event:
     provider_value: bool = False  # the value written comes from an identity provider
     # literal keyword arguments of a session call: `renew(clear_session=True)`
     literals: tuple[tuple[str, str], ...] = ()
+    # SESSION_* writes: per key, why its value is a principal's identity ("" when it is not);
+    # a value of None, False, "" or an empty container drops its key (a logout, a reset)
+    identities: tuple[str, ...] = ()
+    empty_value: bool = False
+    # CALL: literal arguments (position as a number, or keyword) -> repr of the value;
+    # `star` when */** arguments hide what else is passed
+    literal_args: tuple[tuple[str, str], ...] = ()
+    star: bool = False
+    arity: int = 0  # positional arguments (before any `*`)
+    keywords: tuple[str, ...] = ()  # keyword arguments
+    on_self: bool = False  # `self.method(...)`, `super().method(...)`: the same object
+    # a method called on an instance built here (`UserSession(session).sign_in(...)`): the
+    # sessions and requests its constructor received
+    ctor_args: tuple[Arg, ...] = ()
 
 
 class NodeKind(enum.Enum):
@@ -120,6 +154,9 @@ class Edge:
     exceptional: bool = False
     label: str = ""  # the branch taken, for traces: "`if user is None` is false"
     line: int = 0
+    # taken only when a parameter's value passes a test: (parameter, test, repr of literal),
+    # test one of "truthy", "falsy", "is", "is not", "==", "!="; decided per call site
+    guard: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +192,13 @@ class FunctionFacts:
     events: tuple[Event, ...]
     # signals this function is connected to as a receiver (qualified names)
     receives: tuple[str, ...] = ()
+    # what every `return` gives back, when it is a session or a request (SPEC §3)
+    returns: Ref | None = None
+    # literal defaults of the parameters that decide branches or keys
+    defaults: tuple[tuple[str, str], ...] = ()
+    # parameters whose literal value at a call site matters (guards, keys)
+    literal_params: tuple[str, ...] = ()
+    is_property: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +207,11 @@ class ClassFacts:
     bases: tuple[str, ...]
     methods: tuple[tuple[str, str], ...]  # (name, function qualname)
     attribute_types: tuple[tuple[str, str], ...]  # (attribute, class qualname)
+    # attributes bound to a string: in the class body, or in `__init__` to a literal or to
+    # a parameter's literal default (SPEC §4.2, resolving a key)
+    constants: tuple[tuple[str, str], ...] = ()
+    # attributes `__init__` sets from one of its parameters: (attribute, parameter)
+    init_params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from sessguard.extract.cfg import GraphBuilder
-from sessguard.extract.exprs import ClassContext, FunctionScope, credential_check
 from sessguard.extract.facts import (
+    Arg,
     ClassFacts,
+    Event,
     Evidence,
     ExtractOptions,
     FunctionFacts,
+    Key,
     ModuleFacts,
     Param,
     Ref,
@@ -33,6 +35,8 @@ from sessguard.extract.names import (
     import_bindings,
     string_value,
 )
+from sessguard.extract.refs import ClassContext, FunctionScope
+from sessguard.extract.values import credential_check, find_principals, from_provider
 from sessguard.extract.walk import Body, Deadline, local_names, own_nodes
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Environment
@@ -41,6 +45,7 @@ from sessguard.source import Source
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 CONNECT_METHODS = frozenset({"connect", "connect_via"})
+PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "cached_property"})
 RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 
 
@@ -205,6 +210,19 @@ class _Extractor:
                 annotated = self.annotation(stmt.annotation, resolver)
                 if annotated:
                     ctx.attribute_types[stmt.target.id] = annotated
+            elif (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                name = stmt.targets[0].id
+                literal = string_value(stmt.value)
+                if literal is not None:
+                    ctx.constants[name] = literal
+                elif isinstance(stmt.value, (ast.Name, ast.Attribute)):
+                    named = resolver.resolve_qual(stmt.value)
+                    if named:
+                        ctx.attribute_types.setdefault(name, named)  # `session_class = RotatingSession`
         for method in node.body:
             if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 walked = own_nodes(method.body, self.deadline)
@@ -212,6 +230,15 @@ class _Extractor:
                 for inner in walked.nodes:
                     if isinstance(inner, (ast.Assign, ast.AnnAssign)):
                         self.self_attribute_type(inner, ctx, resolver)
+                if method.name == "__init__":
+                    _init_attributes(method, walked, ctx)
+                decorators = {
+                    resolver.resolve_qual(_decorator_callee(d)) or "" for d in method.decorator_list
+                }
+                if decorators & PROPERTY_DECORATORS or any(
+                    d.endswith(".cached_property") for d in decorators
+                ):
+                    ctx.properties.add(method.name)
         class_body = own_nodes(node.body, self.deadline)
         self.packages |= class_body.packages
         self.collect_evidence(class_body, resolver, module_level=True)
@@ -219,7 +246,16 @@ class _Extractor:
             (s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef)
         )
         self.definitions(node.body, qualname, ctx, enclosing, resolver)
-        self.classes.append(ClassFacts(qualname, bases, methods, tuple(sorted(ctx.attribute_types.items()))))
+        self.classes.append(
+            ClassFacts(
+                qualname,
+                bases,
+                methods,
+                tuple(sorted(ctx.attribute_types.items())),
+                tuple(sorted(ctx.constants.items())),
+                tuple(sorted(ctx.init_params.items())),
+            )
+        )
 
     def self_attribute_type(
         self, stmt: ast.Assign | ast.AnnAssign, ctx: ClassContext, resolver: FunctionScope
@@ -266,9 +302,11 @@ class _Extractor:
             knowledge=self.knowledge,
             options=self.options,
         )
+        fscope.reassigned = local_names(body) & set(fscope.params)
         self.local_bindings(body, fscope, qualname)
         if body.active:
             _prepare_aliases(body, fscope)
+            find_principals(fscope, body.nodes)
         self.collect_evidence(body, fscope, module_level=False)
         self.add_function(
             name=node.name,
@@ -281,6 +319,8 @@ class _Extractor:
             class_qualname=class_ctx.qualname if class_ctx else None,
             decorations=self.decorations(node.decorator_list, resolver),
             walked=body,
+            defaults=_literal_defaults(node),
+            is_property=class_ctx is not None and node.name in class_ctx.properties,
         )
         self.definitions(node.body, qualname, None, fscope, fscope)
 
@@ -332,9 +372,12 @@ class _Extractor:
         class_qualname: str | None = None,
         decorations: tuple[bool, tuple[str, ...], tuple[str, ...]] = (False, (), ()),
         walked: Body | None = None,
+        defaults: dict[str, str] | None = None,
+        is_property: bool = False,
     ) -> None:
         walked = walked or own_nodes(body, self.deadline)
-        if not walked.active:
+        returns = _returned_ref(body, walked, fscope)
+        if not walked.active and returns is None:
             # no call and no store into an object: nothing here can be an event, so the
             # function is neutral wherever it is called (its class still lists it)
             return
@@ -342,6 +385,7 @@ class _Extractor:
         entry, routes, receives = decorations
         line = node.lineno if node is not None else 1
         span = Span(line, (node.col_offset + 1) if node is not None else 1, line, 1)
+        literal_params = sorted((graph.guarded | _key_params(graph.events)) & {p.name for p in params})
         self.functions.append(
             FunctionFacts(
                 qualname=qualname,
@@ -358,6 +402,10 @@ class _Extractor:
                 successors=graph.successors,
                 events=graph.events,
                 receives=receives,
+                returns=returns,
+                defaults=tuple((p, (defaults or {})[p]) for p in literal_params if p in (defaults or {})),
+                literal_params=tuple(literal_params),
+                is_property=is_property,
             )
         )
 
@@ -436,11 +484,15 @@ class _Extractor:
             if target.attr in self.knowledge.config_keys:
                 self.config(target.attr, value, target.lineno)
             elif target.attr == "session_interface":
-                callee = value.func if isinstance(value, ast.Call) else value
-                cls = fscope.resolve_qual(callee) or _value_text(callee)
-                self.evidence.append(
-                    Evidence("interface", "session_interface", (("value", cls),), target.lineno)
-                )
+                self.interface(value, fscope, target.lineno)
+        elif isinstance(target, ast.Name) and module_level and target.id == "session_interface":
+            # an app class's body: `class PortalFlask(Flask): session_interface = ...` (SPEC §6)
+            self.interface(value, fscope, target.lineno)
+
+    def interface(self, value: ast.expr, fscope: FunctionScope, line: int) -> None:
+        callee = value.func if isinstance(value, ast.Call) else value
+        cls = fscope.resolve_qual(callee) or _value_text(callee)
+        self.evidence.append(Evidence("interface", "session_interface", (("value", cls),), line))
 
     def config(self, key: str, value: ast.expr, line: int) -> None:
         self.evidence.append(Evidence("config", key, (("value", _value_text(value)),), line))
@@ -497,7 +549,13 @@ def _prepare_aliases(body: Body, scope: FunctionScope) -> None:
             classes = {_instance_of(v, scope) for v in values}
             if len(classes) == 1 and None not in classes:
                 scope.instances[name] = classes.pop()  # type: ignore[assignment]
-            if any(v is not None and scope.from_provider(v) for v in values):
+                built = values[0]
+                built = built.value if isinstance(built, ast.Await) else built
+                if len(values) == 1 and isinstance(built, ast.Call):
+                    scope.instance_args[name] = tuple(_session_args(built, scope))
+            if len(values) == 1 and string_value(values[0]) is not None and name not in scope.params:
+                scope.local_constants[name] = string_value(values[0])  # type: ignore[assignment]
+            if any(v is not None and from_provider(scope, v) for v in values):
                 scope.tainted.add(name)
 
 
@@ -519,6 +577,82 @@ def _module_session_globals(body: Body, scope: FunctionScope) -> None:
             framework = frameworks.pop()
             if framework:
                 module.session_globals[name] = framework
+
+
+def _session_args(call: ast.Call, scope: FunctionScope) -> list[Arg]:
+    found = []
+    for position, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            break
+        ref = scope.ref_of(arg) or scope.symbol_ref(arg)
+        if ref is not None:
+            found.append(Arg(ref, position=position))
+    for keyword in call.keywords:
+        ref = scope.ref_of(keyword.value) if keyword.arg else None
+        if ref is not None:
+            found.append(Arg(ref, keyword=keyword.arg))
+    return found
+
+
+def _init_attributes(method: FunctionNode, walked: Body, ctx: ClassContext) -> None:
+    """What `__init__` binds: `self.X = "literal"`, `self.X = param` (a session it stores,
+    or a key with the parameter's literal default)."""
+    defaults = _literal_defaults(method)
+    params = {a.arg for a in [*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs]}
+    self_name = method.args.args[0].arg if method.args.args else "self"
+    for stmt in walked.statements:
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            continue
+        target = stmt.targets[0]
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+            continue
+        if target.value.id != self_name:
+            continue
+        literal = string_value(stmt.value)
+        if literal is not None:
+            ctx.constants.setdefault(target.attr, literal)
+        elif isinstance(stmt.value, ast.Name) and stmt.value.id in params:
+            ctx.init_params.setdefault(target.attr, stmt.value.id)
+            default = defaults.get(stmt.value.id)
+            if default is not None and isinstance(ast.literal_eval(default), str):
+                ctx.constants.setdefault(target.attr, ast.literal_eval(default))
+
+
+def _literal_defaults(node: FunctionNode) -> dict[str, str]:
+    """Parameters with a literal default -> repr of the default."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    found: dict[str, str] = {}
+    for arg, default in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
+        if isinstance(default, ast.Constant):
+            found[arg.arg] = repr(default.value)
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        if isinstance(kw_default, ast.Constant):
+            found[arg.arg] = repr(kw_default.value)
+    return found
+
+
+def _returned_ref(body: list[ast.stmt], walked: Body, scope: FunctionScope) -> Ref | None:
+    """The session or request every `return` gives back, when the body cannot fall off its
+    end (SPEC §3: a helper that returns the session is the session at its call sites)."""
+    if not body or not isinstance(body[-1], (ast.Return, ast.Raise)):
+        return None
+    refs = [
+        scope.ref_of(node.value) if node.value is not None else None
+        for node in walked.nodes
+        if isinstance(node, ast.Return)
+    ]
+    first = refs[0] if refs else None
+    if first is None or first.kind not in (RefKind.SESSION, RefKind.REQUEST) or any(r != first for r in refs):
+        return None
+    return first
+
+
+def _key_params(events: tuple[Event, ...]) -> set[str]:
+    def params(key: Key) -> set[str]:
+        return {key.param} if key.param else {p for part in key.parts for p in params(part)}
+
+    return {name for event in events for key in event.keys for name in params(key)}
 
 
 def _instance_of(value: ast.expr | None, scope: FunctionScope) -> str | None:

@@ -114,6 +114,10 @@ class Knowledge:
         return {name: (fw.name, sig) for fw in self.frameworks for name, sig in fw.signals.items()}
 
     @cached_property
+    def session_write_calls(self) -> Mapping[tuple[str, ...], tuple[int, int]]:
+        return {suffix: spec for fw in self.frameworks for suffix, spec in fw.session_write_calls.items()}
+
+    @cached_property
     def key_constants(self) -> Mapping[str, str]:
         return {name: value for fw in self.frameworks for name, value in fw.key_constants.items()}
 
@@ -218,6 +222,7 @@ class Knowledge:
         paths = {tuple(name.split(".")) for name in qualnames}
         paths |= {(name,) for name in self.request_methods | self.config_keys}
         paths |= {suffix for suffix, _, _ in self.call_suffixes}
+        paths |= set(self.session_write_calls)
         return frozenset(paths)
 
     def is_noreturn(self, qualname: str) -> bool:

@@ -193,6 +193,9 @@ class Framework:
     # ("session_interface", "regenerate") matches `current_app.session_interface.regenerate`
     call_suffixes: Mapping[tuple[str, ...], StoreTable] = field(default_factory=dict)
     signals: Mapping[str, Signal] = field(default_factory=dict)
+    # library calls that write a key into the request's session, by the tail of their
+    # attribute chain: suffix -> (position of the key, position of the value)
+    session_write_calls: Mapping[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
     # constants a session key may be written with (django.contrib.auth.SESSION_KEY)
     key_constants: Mapping[str, str] = field(default_factory=dict)
     store_signals: tuple[StoreSignal, ...] = ()

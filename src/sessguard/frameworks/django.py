@@ -5,7 +5,9 @@ Checked against Django 5.2 (`django/contrib/auth/__init__.py`,
 for another user) before writing `SESSION_KEY`, then send `user_logged_in`;
 `update_session_auth_hash()` cycles the key; `logout()` flushes; `SessionBase.clear()`
 empties the data and keeps the key; `cycle_key()` keeps the data under a new key;
-`flush()` drops both. The async twins (`aset`, `aupdate`, `asetdefault`, `apop`,
+`flush()` drops both; `LoginView.form_valid` and `PasswordResetConfirmView.form_valid`
+(with `post_reset_login`) call `login()`, `PasswordChangeView.form_valid` calls
+`update_session_auth_hash()`. The async twins (`aset`, `aupdate`, `asetdefault`, `apop`,
 `acycle_key`, `aflush`, `aset_expiry`) arrived in Django 5.0. django-otp's `login()` writes
 `otp_device_id` without cycling the key.
 """
@@ -90,11 +92,15 @@ FRAMEWORK = Framework(
     login_calls={
         "django.contrib.auth.login": _SELF_ROTATING,
         "django.contrib.auth.alogin": _SELF_ROTATING,
+        # framework bases a project subclasses and reaches with `super()` (SPEC §7)
+        "django.contrib.auth.views.LoginView.form_valid": _SELF_ROTATING,
+        "django.contrib.auth.views.PasswordResetConfirmView.form_valid": _SELF_ROTATING,
         "django_otp.login": LoginCall("marks the session as verified by a second factor", privilege=True),
     },
     calls={
         "django.contrib.auth.update_session_auth_hash": always(_ROTATES_THEN_WRITES),
         "django.contrib.auth.aupdate_session_auth_hash": always(_ROTATES_THEN_WRITES),
+        "django.contrib.auth.views.PasswordChangeView.form_valid": always(_ROTATES_THEN_WRITES),
         "django.contrib.auth.logout": always(_FLUSH),
         "django.contrib.auth.alogout": always(_FLUSH),
         "django.middleware.csrf.rotate_token": always(
@@ -103,6 +109,9 @@ FRAMEWORK = Framework(
     },
     methods=DJANGO_METHODS,
     attribute_writes=DJANGO_ATTRIBUTE_WRITES,
+    # python-social-auth's strategies (social-auth-app-django 8.0 `DjangoStrategy.session_set`
+    # writes `self.session[name] = value`); the session is the request's
+    session_write_calls={("strategy", "session_set"): (0, 1)},
     signals={
         "django.contrib.auth.signals.user_logged_in": Signal(SignalTiming.AFTER_ROTATION),
         "django.contrib.auth.user_logged_in": Signal(SignalTiming.AFTER_ROTATION),

@@ -48,6 +48,18 @@ USER_AUTHENTICATED = (
 # to render an embedded view), so it is not an auth event.
 _ANONYMOUS = frozenset({"flask_login.AnonymousUserMixin", "flask_login.mixins.AnonymousUserMixin"})
 _FLASK_LOGIN = LoginCall("logs the user in", signals=USER_LOGGED_IN, anonymous=_ANONYMOUS)
+# Flask-AppBuilder 5.3 `security/views.py`: its auth views log in with Flask-Login's
+# `login_user` and never regenerate; projects subclass them and call `super().login()`.
+_FAB_VIEWS = "flask_appbuilder.security.views"
+_FAB_LOGINS = {
+    f"{_FAB_VIEWS}.{view}.{method}": _FLASK_LOGIN
+    for view, method in (
+        ("AuthDBView", "login"),
+        ("AuthLDAPView", "login"),
+        ("AuthOAuthView", "oauth_authorized"),
+        ("AuthRemoteUserView", "login"),
+    )
+}
 _FLASK_SECURITY = LoginCall(
     "logs the user in", signals=USER_LOGGED_IN + USER_AUTHENTICATED, anonymous=_ANONYMOUS
 )
@@ -66,9 +78,16 @@ def session_type_is_server(values: Mapping[str, str | None]) -> bool:
     return value is not None and value.lower() != "null"
 
 
+COOKIE_INTERFACE = "flask.sessions.SecureCookieSessionInterface"
+
+
 def _interface_is_custom(values: Mapping[str, str | None]) -> bool:
     cls = values.get("value") or ""
     return not cls.endswith("SecureCookieSessionInterface")
+
+
+def _interface_is_cookie(values: Mapping[str, str | None]) -> bool:
+    return not _interface_is_custom(values)
 
 
 FLASK_STORE_SIGNALS: tuple[StoreSignal, ...] = (
@@ -84,6 +103,10 @@ FLASK_STORE_SIGNALS: tuple[StoreSignal, ...] = (
     ),
     StoreSignal(
         "interface", "session_interface", Store.SERVER, CUSTOM, "app.session_interface", _interface_is_custom
+    ),
+    # Flask's own signed-cookie interface, or a project subclass of it (SPEC §6)
+    StoreSignal(
+        "interface", "session_interface", Store.COOKIE, COOKIE, "app.session_interface", _interface_is_cookie
     ),
     StoreSignal(
         "dependency",
@@ -197,6 +220,7 @@ FRAMEWORK = Framework(
         "flask_login.utils.login_user": _FLASK_LOGIN,
         "flask_security.login_user": _FLASK_SECURITY,
         "flask_security.utils.login_user": _FLASK_SECURITY,
+        **_FAB_LOGINS,
     },
     calls={
         "flask_login.logout_user": always(

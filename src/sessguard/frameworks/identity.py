@@ -2,8 +2,11 @@
 
 The vocabulary is data: a key is split into lower-case words, and it is an identity key
 when it names a subject (`user`, `member`, ...) qualified only by identity words (`id`,
-`name`, ...), or when it is one of the known flags and grants. Projects extend or narrow
-it through configuration (`identity-keys`, `not-identity-keys`).
+`name`, ...), or when it is one of the known flags and grants, or when one namespace word
+stands before such a key (`portal_username`). A key with a word that marks a pending or
+earlier state (`pending_login`, `tf_user_id`) is never an identity: the step that
+completes the login is the auth event. Projects extend or narrow the vocabulary through
+configuration (`identity-keys`, `not-identity-keys`).
 """
 
 from __future__ import annotations
@@ -102,9 +105,55 @@ FLAG_KEYS = frozenset(
     }
 )
 
+# Words that mark a login parked for a later stage, or an earlier or borrowed identity.
+PENDING_WORDS = frozenset(
+    {
+        "pending",
+        "partial",
+        "pre",
+        "tmp",
+        "temp",
+        "unverified",
+        "unconfirmed",
+        "tf",
+        "twofa",
+        "mfa",
+        "otp",
+        "challenge",
+        "stash",
+        "stashed",
+        "next",
+        "last",
+        "prev",
+        "previous",
+        "old",
+        "original",
+        "impersonated",
+        "invited",
+        "remembered",
+    }
+)
+
+# Pending-state keys of widely used auth libraries whose words do not say so, each checked
+# against the library's source (docs/frameworks.md): the key -> where it is written.
+LIBRARY_PENDING_KEYS: dict[str, str] = {
+    # django-allauth 65.22.1 `allauth/account/internal/stagekit.py`: LOGIN_SESSION_KEY, the
+    # stashed login waiting for a code, a second factor or an e-mail verification
+    "account_login": "django-allauth stashed login (stagekit.LOGIN_SESSION_KEY)",
+}
+
+# Flask-Security-Too 5.9 keeps a half-finished two-factor login under `tf_*` keys
+# (`tf_user_id`, `tf_state`, `tf_primary_method`, `tf_remember_login`, `tf_select`): the
+# word `tf` marks them pending, so no row is needed; they are listed in docs/frameworks.md.
+
 # Calls whose value comes from an identity provider (SPEC §4.2, last paragraph).
-PROVIDER_CALLS = frozenset({"authorize_access_token", "fetch_token", "parse_id_token"})
-PROVIDER_ATTRIBUTES = frozenset({"userinfo"})
+PROVIDER_CALLS = frozenset({"authorize_access_token", "fetch_token", "parse_id_token", "verify_oauth2_token"})
+PROVIDER_ATTRIBUTES = frozenset({"userinfo", "identity_url"})
+
+# What of a principal is its identity (SPEC §4.2, identity from the value).
+PRINCIPAL_ATTRIBUTES = frozenset({"id", "pk", "uuid", "username", "email", "name"})
+PRINCIPAL_METHODS = frozenset({"get_id"})
+AUTHENTICATE_CALLS = frozenset({"authenticate", "aauthenticate"})
 
 # Calls that check credentials in the function that writes the identity (SPEC §4.3).
 CREDENTIAL_CALL_PREFIXES = ("check_password",)
@@ -150,15 +199,26 @@ class IdentityVocabulary:
             return False
         if key in self.extra_identity or key in FRAMEWORK_KEYS:
             return True
+        if is_pending_key(key):
+            return False
         words = key_words(key)
-        if not words:
-            return False
-        if "_".join(words) in FLAG_KEYS:
-            return True
-        subjects = [word for word in words if word in SUBJECT_WORDS]
-        if not subjects:
-            return False
-        return all(word in SUBJECT_WORDS or word in QUALIFIER_WORDS for word in words)
+        return _plain_identity(words) or (len(words) > 1 and _plain_identity(words[1:]))
+
+
+def _plain_identity(words: list[str]) -> bool:
+    """A subject qualified only by identity words, or a known flag or grant."""
+    if not words:
+        return False
+    if "_".join(words) in FLAG_KEYS:
+        return True
+    if not any(word in SUBJECT_WORDS for word in words):
+        return False
+    return all(word in SUBJECT_WORDS or word in QUALIFIER_WORDS for word in words)
+
+
+def is_pending_key(key: str) -> bool:
+    """A login parked for a later stage, or an earlier state: never an identity."""
+    return key in LIBRARY_PENDING_KEYS or any(word in PENDING_WORDS for word in key_words(key))
 
 
 def is_credential_call(name: str) -> bool:

@@ -44,7 +44,7 @@ def report(
         function = project.functions[root]
         for group in _fold(function, summary.exposed):
             findings.append(_finding(project, stores, solver, group))
-    return _with_fingerprints(findings)
+    return findings
 
 
 def _fold(function: FunctionFacts, exposed: Sequence[Exposure]) -> list[_Group]:
@@ -176,7 +176,7 @@ def _path_notes(project: Project, solver: Solver, exposure: Exposure) -> list[li
     """For each level of the chain, the notes that show its unregenerated path."""
     levels: list[list[Note]] = []
     for index, hop in enumerate(exposure.hops):
-        function = project.functions[hop.function]
+        function = solver.function(hop.function, hop.context)
         effects = solver.effects(hop.function, hop.context)
         found = unregenerated_path(function, effects, solver.summary, hop.node, hop.entry_empty)
         if index == 0:
@@ -277,7 +277,7 @@ def _trace(
     return tuple(dict.fromkeys(steps))
 
 
-def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
+def fingerprinted(findings: list[Finding]) -> list[Finding]:
     """A hash of what was found and where in its function, never of line numbers; the
     n-th identical statement in a function gets its own."""
     seen: dict[str, int] = {}

@@ -1,0 +1,196 @@
+"""Applications: whose store and identity policy applies to which code (SPEC §2, §6).
+
+A repository may hold several apps (a monorepo, `examples/`, docs tutorials) and their
+tests. Each root is judged with the evidence of its own application, taken in widening
+circles until one shows a signal for the framework:
+
+1. the root's module and the project modules it imports (transitively; importing a
+   submodule imports its packages), with the dependency files of its home;
+2. every module under its home: the nearest directory above it that holds a dependency
+   file or `manage.py` (a settings module or config file that nothing imports);
+3. the whole scan, when the home has no dependency file of its own (deployment settings
+   may live elsewhere in the repository).
+
+Test modules (SPEC §2) are evidence for test code only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from sessguard.analysis.project import Project
+from sessguard.analysis.stores import StoreInfo, Tier, classify_tiers
+from sessguard.dependencies import Dependency
+from sessguard.extract.facts import ModuleFacts
+from sessguard.model import Store
+
+TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+_TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
+HOME_FILES = frozenset({"manage.py"})
+COOKIE_INTERFACE = "flask.sessions.SecureCookieSessionInterface"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the files' places say: which modules are test code, and each module's home."""
+
+    tests: frozenset[str] = frozenset()
+    homes: Mapping[str, str] = field(default_factory=dict)  # module -> home directory ("" none)
+    home_dependencies: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
+
+
+def build_layout(
+    files: Iterable[tuple[str, str, str]], dependencies: Sequence[Dependency], dependency_files: Iterable[str]
+) -> Layout:
+    """`files`: (module, display path, path below the scanned directory) of each file;
+    `dependency_files`: the display paths of the dependency files found."""
+    files = list(files)
+    markers = {str(PurePosixPath(path).parent) for path in dependency_files}
+    markers |= {
+        str(PurePosixPath(display).parent)
+        for _, display, _ in files
+        if PurePosixPath(display).name in HOME_FILES
+    }
+    tests = frozenset(module for module, _, below in files if is_test_path(below))
+    homes = {module: _home(display, markers) for module, display, _ in files}
+    by_home: dict[str, list[Dependency]] = {}
+    for dep in dependencies:
+        where = str(PurePosixPath(dep.path).parent)
+        by_home.setdefault(where, []).append(dep)
+    return Layout(tests, homes, {home: tuple(deps) for home, deps in by_home.items()})
+
+
+def is_test_path(below: str) -> bool:
+    """A test module: `test_*.py`, `*_test.py`, `conftest.py`, or a file whose path below the
+    scanned directory passes through `tests`, `test` or `testing`."""
+    parts = PurePosixPath(below).parts
+    if not parts:
+        return False
+    return bool(_TEST_FILE.match(parts[-1])) or bool(TEST_DIRECTORIES & set(parts[:-1]))
+
+
+def _home(display: str, markers: set[str]) -> str:
+    for parent in PurePosixPath(display).parents:
+        if str(parent) in markers:
+            return str(parent)
+    return ""
+
+
+@dataclass(frozen=True)
+class AppView:
+    """The store of each framework and the identity policies one application shows."""
+
+    stores: Mapping[str, StoreInfo]
+    evidence_calls: frozenset[str]
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (tuple(sorted(self.stores.items())), tuple(sorted(self.evidence_calls)))
+
+
+class Applications:
+    """Each module's application view, computed once per distinct circle of evidence."""
+
+    def __init__(
+        self,
+        project: Project,
+        dependencies: Sequence[Dependency],
+        layout: Layout,
+        overrides: Mapping[str, Store] | None = None,
+    ) -> None:
+        self.project = project
+        self.dependencies = list(dependencies)
+        self.layout = layout
+        self.overrides = overrides
+        self._closures: dict[str, frozenset[str]] = {}
+        self._views: dict[tuple[object, ...], AppView] = {}
+        policies = {
+            name
+            for fw in project.knowledge.frameworks
+            for spec in fw.login_calls.values()
+            for name in spec.policies
+        }
+        self._policies = frozenset(policies)
+
+    def view(self, module: str) -> AppView:
+        tiers = self._tiers(module)
+        key = tuple(
+            (tuple(m.module for m in tier.modules), tuple(d.path for d in tier.dependencies))
+            for tier in tiers
+        )
+        if key not in self._views:
+            stores = classify_tiers(
+                tiers, self.project.knowledge, self.project.frameworks, self.overrides, self._normalize
+            )
+            self._views[key] = AppView(stores, self._calls(tiers))
+        return self._views[key]
+
+    def _tiers(self, module: str) -> list[Tier]:
+        layout = self.layout
+        test = module in layout.tests
+        counted = [m for name, m in sorted(self.project.modules.items()) if test or name not in layout.tests]
+        home = layout.homes.get(module, "")
+        home_deps = list(layout.home_dependencies.get(home, ()))
+        modules = self.project.modules
+        own = [modules[name] for name in sorted(self._closure(module, test)) if name in modules]
+        tiers = [Tier(own, home_deps)]
+        tiers.append(Tier([m for m in counted if layout.homes.get(m.module, "") == home], home_deps))
+        if not home_deps:
+            tiers.append(Tier(counted, self.dependencies))
+        return tiers
+
+    def _calls(self, tiers: Sequence[Tier]) -> frozenset[str]:
+        """The identity policies of the first circle that shows any."""
+        for tier in tiers:
+            calls = frozenset(
+                e.name for m in tier.modules for e in m.evidence if e.kind in ("call", "middleware")
+            )
+            if calls & self._policies:
+                return calls
+        return frozenset(
+            e.name for m in tiers[0].modules for e in m.evidence if e.kind in ("call", "middleware")
+        )
+
+    def _closure(self, module: str, with_tests: bool) -> frozenset[str]:
+        """The module and the project modules it imports, directly or not."""
+        key = module if with_tests else "\0" + module
+        if key in self._closures:
+            return self._closures[key]
+        seen = {module}
+        work = [module]
+        while work:
+            facts = self.project.modules.get(work.pop())
+            if facts is None:
+                continue
+            for name in _imported(facts, self.project):
+                if name not in seen and (with_tests or name not in self.layout.tests):
+                    seen.add(name)
+                    work.append(name)
+        found = frozenset(seen)
+        self._closures[key] = found
+        return found
+
+    def _normalize(self, value: str) -> str:
+        """A project subclass of Flask's cookie interface is a cookie interface (SPEC §6)."""
+        resolved = self.project.resolve_symbol(value)
+        if resolved is None or resolved not in self.project.classes:
+            return value
+        if any(base.endswith("SecureCookieSessionInterface") for base in self.project.ancestors(resolved)):
+            return COOKIE_INTERFACE
+        return value
+
+
+def _imported(facts: ModuleFacts, project: Project) -> Iterable[str]:
+    parts = facts.module.split(".")
+    for cut in range(1, len(parts)):
+        yield ".".join(parts[:cut])  # importing a submodule runs its packages
+    for _, target in facts.imports:
+        found = project.module_of(target)
+        if found is not None:
+            yield found
+    for star in facts.star_imports:
+        if star in project.modules:
+            yield star
