@@ -35,6 +35,12 @@ VOCABULARY = IdentityVocabulary()
         "admin user",
         "mfa_verified",
         "impersonator",
+        # namespaced: one leading word before an identity key
+        "portal_username",
+        "_app_user_id",
+        "simple_logged_in",
+        "_cp_username",
+        "async_user_id",
     ],
 )
 def test_identity_keys(key: str) -> None:
@@ -59,7 +65,18 @@ def test_identity_keys(key: str) -> None:
         "django_language",
         "",
         "_",
-        "async_user_id",
+        "async_pending_user_id",
+        # pending state: a word anywhere marks it, or a library's row says so
+        "pending_login",
+        "tf_user_id",
+        "login_challenge",
+        "stashed_user",
+        "account_login",
+        "last_user_id",
+        "impersonated_user_id",
+        # one namespace word only, and the rest must be an identity key
+        "shop_cart_user",
+        "google_id",
     ],
 )
 def test_not_identity_keys(key: str) -> None:

@@ -209,7 +209,12 @@ def analyse(
     findings: list[Finding] = []
     for view, roots in by_view.values():
         resolver = EffectResolver(
-            project, view.stores, extensions, relevant=relevant, evidence_calls=view.evidence_calls
+            project,
+            view.stores,
+            extensions,
+            relevant=relevant,
+            evidence_calls=view.evidence_calls,
+            session_class=view.session_class,
         )
         protected = _protected_signals(project, resolver)
         if protected:

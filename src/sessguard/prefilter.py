@@ -36,7 +36,7 @@ def _visible_to_callers(project: Project, module: ModuleFacts, event: Event) -> 
         return False
     if ref.kind is RefKind.PARAM:
         return bool(ref.path)
-    if ref.kind is RefKind.SYMBOL:
+    if ref.kind in (RefKind.SYMBOL, RefKind.RESULT):
         return project.session_of(ref, module, NO_CONTEXT) is not None
     return True
 

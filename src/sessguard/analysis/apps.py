@@ -7,7 +7,7 @@ circles until one shows a signal for the framework:
 1. the root's module and the project modules it imports (transitively; importing a
    submodule imports its packages), with the dependency files of its home;
 2. every module under its home: the nearest directory above it that holds a dependency
-   file or `manage.py` (a settings module or config file that nothing imports);
+   file, `setup.py` or `manage.py` (a settings module or config file that nothing imports);
 3. the whole scan, when the home has no dependency file of its own (deployment settings
    may live elsewhere in the repository).
 
@@ -29,7 +29,7 @@ from sessguard.model import Store
 
 TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
 _TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
-HOME_FILES = frozenset({"manage.py"})
+HOME_FILES = frozenset({"manage.py", "setup.py"})
 COOKIE_INTERFACE = "flask.sessions.SecureCookieSessionInterface"
 
 
@@ -85,10 +85,12 @@ class AppView:
 
     stores: Mapping[str, StoreInfo]
     evidence_calls: frozenset[str]
+    # the project's own session interface and session class (SPEC §6): (interface, class)
+    session_class: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (tuple(sorted(self.stores.items())), tuple(sorted(self.evidence_calls)))
+        return (tuple(sorted(self.stores.items())), tuple(sorted(self.evidence_calls)), self.session_class)
 
 
 class Applications:
@@ -125,7 +127,7 @@ class Applications:
             stores = classify_tiers(
                 tiers, self.project.knowledge, self.project.frameworks, self.overrides, self._normalize
             )
-            self._views[key] = AppView(stores, self._calls(tiers))
+            self._views[key] = AppView(stores, self._calls(tiers), self._session_class(tiers))
         return self._views[key]
 
     def _tiers(self, module: str) -> list[Tier]:
@@ -153,6 +155,25 @@ class Applications:
         return frozenset(
             e.name for m in tiers[0].modules for e in m.evidence if e.kind in ("call", "middleware")
         )
+
+    def _session_class(self, tiers: Sequence[Tier]) -> tuple[str, str] | None:
+        """The project interface of the first circle that installs one, and the session
+        class it names in `session_class`."""
+        project = self.project
+        for tier in tiers:
+            for module in tier.modules:
+                for evidence in module.evidence:
+                    if evidence.kind != "interface":
+                        continue
+                    interface = project.resolve_symbol(dict(evidence.values).get("value") or "")
+                    facts = project.classes.get(interface or "")
+                    if facts is None:
+                        continue
+                    named = dict(facts.attribute_types).get("session_class")
+                    session_class = project.resolve_symbol(named) if named else None
+                    if session_class in project.classes:
+                        return facts.qualname, session_class or ""
+        return None
 
     def _closure(self, module: str, with_tests: bool) -> frozenset[str]:
         """The module and the project modules it imports, directly or not."""

@@ -115,6 +115,8 @@ class EffectResolver:
     relevant: frozenset[str] | None = None
     # the classes and calls the application's code shows (identity policies); None: all
     evidence_calls: frozenset[str] | None = None
+    # the application's own session interface and session class, if it has them
+    session_class: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.evidence_calls is None:
@@ -173,7 +175,7 @@ class EffectResolver:
             fw.methods.get(event.op),
         )
         if table is None:
-            return ()
+            return self.own_session_method(event, site)
         prims = self.table_effects(table, framework, site)
         if any(isinstance(p, Write) for p in prims):
             return self.write(event, framework, function, site, context)
@@ -217,6 +219,21 @@ class EffectResolver:
             return ()
         callee_context = self.project.call_context(event, callee, module, context)
         return (CallOf(callee, callee_context, site, event.maybe),)
+
+    def own_session_method(self, event: Event, site: Site) -> tuple[Prim, ...]:
+        """A method of the project's own session class (SPEC §6): one that sets a flag on
+        which the interface's `save_session` issues a new id is an `either` regeneration
+        (the id changes when the response is saved); any other is neutral."""
+        if self.session_class is None or event.kind is not EventKind.SESSION_CALL:
+            return ()
+        interface, session_class = self.session_class
+        method = self.project.method(session_class, event.op)
+        saver = self.project.method(interface, "save_session")
+        if method is None or saver is None:
+            return ()
+        flags = set(self.project.functions[method].flags_set) if method in self.project.functions else set()
+        rotates = set(self.project.functions[saver].rotates_on) if saver in self.project.functions else set()
+        return (Regen(Order.EITHER, site),) if flags & rotates else ()
 
     def _defined_here(self, event: Event, spec: LoginCall) -> str | None:
         """A login call of the tables that the scanned tree itself defines (scanning

@@ -285,6 +285,8 @@ class Project:
         callers: dict[str, set[str]] = {}
         for qualname, function in self.functions.items():
             module = self.function_module[qualname]
+            if function.returns is not None and function.returns.kind is RefKind.SESSION:
+                direct.add(qualname)  # its callers hold the session it returns
             for event in function.events:
                 if event.kind is not EventKind.CALL:
                     if touches(module, event):

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from sessguard.analysis.effects import EffectResolver, Prim
 from sessguard.analysis.guards import feasible
 from sessguard.analysis.paths import Summary, neutral, summarize
-from sessguard.analysis.project import Context, Project
-from sessguard.extract.facts import FunctionFacts
+from sessguard.analysis.project import NO_CONTEXT, Context, Project
+from sessguard.extract.facts import Event, FunctionFacts, ModuleFacts, RefKind
 
 Key = tuple[str, Context, bool]
 MAX_ROUNDS = 8
@@ -31,7 +31,15 @@ MAX_ROUNDS = 8
 def relevant_functions(project: Project, configured: frozenset[str] = frozenset()) -> frozenset[str]:
     """Functions that touch a session, or call one that does (a reverse-reachability).
     `configured` names the project's own auth and regeneration functions."""
-    return project.reaching(lambda module, event: True, configured)
+    return project.reaching(lambda module, event: _may_touch(project, module, event), configured)
+
+
+def _may_touch(project: Project, module: ModuleFacts, event: Event) -> bool:
+    """Every session operation, except on what a call returned that is no session."""
+    ref = event.ref
+    if ref is not None and ref.kind is RefKind.RESULT:
+        return project.session_of(ref, module, NO_CONTEXT) is not None
+    return True
 
 
 @dataclass

@@ -61,6 +61,7 @@ class Catch:
 
     landing: int
     catches_all: bool = False
+    handles: bool = True  # False for `try`/`finally`: its landing only leads out again
 
 
 @dataclass
@@ -225,7 +226,7 @@ class GraphBuilder:
         current: Frontier = [Pending(node)]
         while index >= 0 and current:
             frame = saved[index]
-            if isinstance(frame, Catch):
+            if isinstance(frame, Catch) and (implicit or frame.handles):
                 self.connect(current, frame.landing)
                 if implicit or frame.catches_all:
                     return
@@ -421,7 +422,7 @@ class GraphBuilder:
         if handlers or stmt.finalbody:
             landing = self.node(NodeKind.JOIN, stmt.lineno)
             catches_all = any(h.type is None or self._catches_all(h.type) for h in handlers)
-            self.frames.append(Catch(landing, catches_all))
+            self.frames.append(Catch(landing, catches_all, bool(handlers)))
             self.connect(frontier, landing)
         body_end = self.block(stmt.body, frontier)
         if landing >= 0:
@@ -440,12 +441,14 @@ class GraphBuilder:
                 )
                 normal += self.block(handler.body, [Pending(landing, label, handler.lineno)])
             if not caught_all:
-                uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
-                self.raise_from(uncaught, stmt.lineno, implicit=True)
+                if self.innermost_catch() is not None:  # else the path ends, at no exit
+                    uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
+                    self.raise_from(uncaught, stmt.lineno, implicit=True)
         elif stmt.finalbody:
             # try/finally: an exception runs the finally block (still on the frame stack),
             # then leaves
-            self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
+            if self.innermost_catch() is not None:
+                self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
         if stmt.finalbody:
             self.frames.pop()
             normal = self.block(stmt.finalbody, normal)

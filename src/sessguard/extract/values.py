@@ -72,11 +72,11 @@ def _join(scope: FunctionScope, node: ast.BinOp | ast.JoinedStr) -> Key:
         if len(pieces) != len(values) + 1 or any("%" in piece for piece in pieces):
             return Key()
         following: list[ast.expr | None] = [*values, None]
-        for piece, part in zip(pieces, following, strict=True):
+        for piece, argument in zip(pieces, following, strict=True):
             if piece:
                 parts.append(Key(literal=piece))
-            if part is not None:
-                parts.append(key_of(scope, part))
+            if argument is not None:
+                parts.append(key_of(scope, argument))
     else:
         return Key()
     flat: list[Key] = []

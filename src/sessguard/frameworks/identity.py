@@ -199,6 +199,8 @@ class IdentityVocabulary:
             return False
         if key in self.extra_identity or key in FRAMEWORK_KEYS:
             return True
+        if "_".join(key_words(key)) in FLAG_KEYS:
+            return True  # a completed step (`mfa_verified`), though its words say `mfa`
         if is_pending_key(key):
             return False
         words = key_words(key)
