@@ -440,15 +440,15 @@ class GraphBuilder:
                     else f"`except` (line {handler.lineno}) catches an exception from the try body"
                 )
                 normal += self.block(handler.body, [Pending(landing, label, handler.lineno)])
-            if not caught_all:
-                if self.innermost_catch() is not None:  # else the path ends, at no exit
-                    uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
-                    self.raise_from(uncaught, stmt.lineno, implicit=True)
-        elif stmt.finalbody:
+            if not caught_all and self.innermost_catch() is not None:
+                # an exception no handler names goes on outward (with no outer handler
+                # the path ends there, at no exit)
+                uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
+                self.raise_from(uncaught, stmt.lineno, implicit=True)
+        elif stmt.finalbody and self.innermost_catch() is not None:
             # try/finally: an exception runs the finally block (still on the frame stack),
-            # then leaves
-            if self.innermost_catch() is not None:
-                self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
+            # then leaves to an outer handler
+            self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
         if stmt.finalbody:
             self.frames.pop()
             normal = self.block(stmt.finalbody, normal)

@@ -678,7 +678,9 @@ def _rotates_on(walked: Body, params: tuple[Param, ...]) -> tuple[str, ...]:
     names = {p.name for p in params}
     found = []
     for stmt in walked.statements:
-        test = stmt.test if isinstance(stmt, ast.If) else None
+        if not isinstance(stmt, ast.If):
+            continue
+        test = stmt.test
         if not (
             isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id in names
         ):
