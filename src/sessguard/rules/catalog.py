@@ -120,6 +120,17 @@ def login():
 - **web.py, sanic-session, Litestar server-side sessions, starlette-session**: no call
   issues a new id; the finding names the manual workaround.
 
+What counts, in real code: test code is never reported (`--include-tests` to see it);
+each root is judged with its own application's store and identity policy, so a plain
+cookie app beside a Redis one, or two tutorials with different policies, get their own
+verdicts; pending-state keys (`pending_login`, `tf_user_id`, django-allauth's
+`account_login`) and writes of `None` or an empty value are not logins; keys held in class
+attributes, `__init__` defaults, joins, configuration defaults and helper parameters are
+resolved; a value is an identity when it is the principal whose credential was checked
+(`session["id"] = account.id` after `account.check_password(pw)`) or what an identity
+provider verified; sessions are followed through wrapper objects and helpers that return
+them; literal arguments rule out the callee's branches they decide.
+
 False friends — calls that look like a regeneration and are not one on that store (Django
 `clear()`, Flask-Session `clear()`, `logout_user()`, `set_expiry()`, `rotate_token()` ...) —
 are named in the finding with the call chain that reaches them.
