@@ -8,9 +8,10 @@ case directory in a fresh process, as an untrusted pull request would be scanned
 (`--isolated`), and checks: exit status, wall time (10 s, 30 s for the 50 MB file), peak
 memory (512 MB), no traceback, valid JSON with control.py's finding, no control byte in
 the text output, and nothing written to the corpus's _markers/ directory (which would mean
-scanned code ran). As root, the `unreadable` case is scanned again as `nobody`, since
-permission bits do not apply to root; the `pyproject_config` case is scanned again
-without `--isolated` and must stop with a configuration error, cleanly.
+scanned code ran). Permission bits do not apply to root, so as root the `unreadable` case
+is scanned again with the capabilities that bypass them dropped (CAP_DAC_OVERRIDE,
+CAP_DAC_READ_SEARCH), wherever the checkout lives; the `pyproject_config` case is scanned
+again without `--isolated` and must stop with a configuration error, cleanly.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # the scans use (and so exercise) the cache, in a directory of their own, writable by all
-# (the `unreadable` case runs as nobody)
+# (the `unreadable` case runs again without the capability to read any file)
 CACHE_ENV = {"SESSGUARD_CACHE_DIR": tempfile.mkdtemp(prefix="sessguard-hostile-cache-")}
 os.chmod(CACHE_ENV["SESSGUARD_CACHE_DIR"], 0o777)
 atexit.register(shutil.rmtree, CACHE_ENV["SESSGUARD_CACHE_DIR"], True)
@@ -130,10 +131,13 @@ def special_runs(corpus: Path, work: Path) -> list[Outcome]:
     setpriv = shutil.which("setpriv")
     if unreadable.is_dir() and os.geteuid() == 0 and setpriv:
         text_file = work / "unreadable-nobody.txt"
-        work.chmod(0o777)
-        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        # root without the capabilities that let it read any file: the permission bits
+        # apply, while the interpreter and the package stay readable wherever the
+        # checkout lives (a private, mode-700 directory included)
+        dropped = "-dac_override,-dac_read_search"
+        prefix = [setpriv, f"--inh-caps={dropped}", f"--bounding-set={dropped}"]
         outcome = scan_case(unreadable, corpus / "_markers", text_file, prefix)
-        outcome.case = "unreadable (as nobody)"
+        outcome.case = "unreadable (root without read capabilities)"
         if "permission" not in outcome.kinds:
             outcome.problems.append("no permission error")
         outcomes.append(outcome)
