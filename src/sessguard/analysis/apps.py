@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from sessguard.analysis.project import Project
-from sessguard.analysis.stores import StoreInfo, Tier, classify_tiers
+from sessguard.analysis.stores import StoreInfo, Tier, classify_tiers, shown_calls
 from sessguard.dependencies import Dependency
 from sessguard.extract.facts import ModuleFacts
 from sessguard.model import Store
@@ -109,6 +109,9 @@ class Applications:
         self.overrides = overrides
         self._closures: dict[str, frozenset[str]] = {}
         self._views: dict[tuple[object, ...], AppView] = {}
+        self._by_module: dict[str, AppView] = {}
+        self._counted_modules: dict[bool, list[ModuleFacts]] = {}
+        self._homes: dict[tuple[str, bool], list[ModuleFacts]] = {}
         policies = {
             name
             for fw in project.knowledge.frameworks
@@ -118,43 +121,55 @@ class Applications:
         self._policies = frozenset(policies)
 
     def view(self, module: str) -> AppView:
-        tiers = self._tiers(module)
-        key = tuple(
-            (tuple(m.module for m in tier.modules), tuple(d.path for d in tier.dependencies))
-            for tier in tiers
-        )
-        if key not in self._views:
-            stores = classify_tiers(
-                tiers, self.project.knowledge, self.project.frameworks, self.overrides, self._normalize
+        if module not in self._by_module:
+            tiers = self._tiers(module)
+            key = tuple(
+                (tuple(m.module for m in tier.modules), tuple(d.path for d in tier.dependencies))
+                for tier in tiers
             )
-            self._views[key] = AppView(stores, self._calls(tiers), self._session_class(tiers))
-        return self._views[key]
+            if key not in self._views:
+                stores = classify_tiers(
+                    tiers, self.project.knowledge, self.project.frameworks, self.overrides, self._normalize
+                )
+                self._views[key] = AppView(stores, self._calls(tiers), self._session_class(tiers))
+            self._by_module[module] = self._views[key]
+        return self._by_module[module]
 
     def _tiers(self, module: str) -> list[Tier]:
         layout = self.layout
         test = module in layout.tests
-        counted = [m for name, m in sorted(self.project.modules.items()) if test or name not in layout.tests]
         home = layout.homes.get(module, "")
         home_deps = list(layout.home_dependencies.get(home, ()))
         modules = self.project.modules
         own = [modules[name] for name in sorted(self._closure(module, test)) if name in modules]
-        tiers = [Tier(own, home_deps)]
-        tiers.append(Tier([m for m in counted if layout.homes.get(m.module, "") == home], home_deps))
+        tiers = [Tier(own, home_deps), Tier(self._home_modules(home, test), home_deps)]
         if not home_deps:
-            tiers.append(Tier(counted, self.dependencies))
+            tiers.append(Tier(self._counted(test), self.dependencies))
         return tiers
+
+    def _counted(self, with_tests: bool) -> list[ModuleFacts]:
+        """The modules whose evidence counts: all of them for test code, else the non-test."""
+        if with_tests not in self._counted_modules:
+            tests = self.layout.tests
+            self._counted_modules[with_tests] = [
+                m for name, m in sorted(self.project.modules.items()) if with_tests or name not in tests
+            ]
+        return self._counted_modules[with_tests]
+
+    def _home_modules(self, home: str, with_tests: bool) -> list[ModuleFacts]:
+        key = (home, with_tests)
+        if key not in self._homes:
+            homes = self.layout.homes
+            self._homes[key] = [m for m in self._counted(with_tests) if homes.get(m.module, "") == home]
+        return self._homes[key]
 
     def _calls(self, tiers: Sequence[Tier]) -> frozenset[str]:
         """The identity policies of the first circle that shows any."""
         for tier in tiers:
-            calls = frozenset(
-                e.name for m in tier.modules for e in m.evidence if e.kind in ("call", "middleware")
-            )
+            calls = shown_calls(tier.modules)
             if calls & self._policies:
                 return calls
-        return frozenset(
-            e.name for m in tiers[0].modules for e in m.evidence if e.kind in ("call", "middleware")
-        )
+        return shown_calls(tiers[0].modules)
 
     def _session_class(self, tiers: Sequence[Tier]) -> tuple[str, str] | None:
         """The project interface of the first circle that installs one, and the session

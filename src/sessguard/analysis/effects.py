@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from sessguard.analysis.project import Context, Project
-from sessguard.analysis.stores import StoreInfo
+from sessguard.analysis.stores import StoreInfo, shown_calls
 from sessguard.extract.facts import Event, EventKind, FunctionFacts, ModuleFacts
 from sessguard.frameworks import KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Effect, EffectKind, LoginCall, StoreTable
@@ -120,8 +120,7 @@ class EffectResolver:
 
     def __post_init__(self) -> None:
         if self.evidence_calls is None:
-            evidence = [e for m in self.project.modules.values() for e in m.evidence]
-            self.evidence_calls = frozenset(e.name for e in evidence if e.kind in ("call", "middleware"))
+            self.evidence_calls = shown_calls(self.project.modules.values())
         # settings switched off, and the application each applies to (None: everywhere)
         self._settings_off: dict[str, set[str | None]] = {}
         for module in self.project.modules.values():

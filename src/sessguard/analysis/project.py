@@ -56,6 +56,7 @@ class Project:
         # resolution results, per Project: modules never change after it is built
         self._symbols: dict[str, str | None] = {}
         self._methods: dict[tuple[str, str, bool], str | None] = {}
+        self._ancestors: dict[str, tuple[str, ...]] = {}
         self._splits: dict[str, tuple[str | None, str, list[str]]] = {}
         self._tables: dict[tuple[str, str], dict[str, str]] = {}
         for facts in self.modules.values():
@@ -174,39 +175,33 @@ class Project:
         return self._methods[key]
 
     def _method(self, class_qualname: str, name: str, skip_self: bool) -> str | None:
-        seen: set[str] = set()
-        stack = [class_qualname]
-        first = True
-        while stack:
-            current = stack.pop(0)
-            if current in seen:
-                continue
-            seen.add(current)
+        for index, current in enumerate(self.ancestors(class_qualname)):
             cls = self.classes.get(current)
-            if cls is None:
+            if cls is None or (skip_self and index == 0):
                 continue
-            if not (skip_self and first):
-                for method_name, qualname in cls.methods:
-                    if method_name == name:
-                        return qualname
-            first = False
-            stack.extend(b for b in (self.resolve_symbol(base) for base in cls.bases) if b)
+            for method_name, qualname in cls.methods:
+                if method_name == name:
+                    return qualname
         return None
 
-    def ancestors(self, class_qualname: str) -> list[str]:
+    def ancestors(self, class_qualname: str) -> tuple[str, ...]:
         """The class and its bases, depth-first like the MRO: project classes by their
         qualified names, library bases by the names they were imported as."""
-        seen: list[str] = []
-        stack = [class_qualname]
-        while stack:
-            current = stack.pop(0)
-            if current in seen:
-                continue
-            seen.append(current)
-            cls = self.classes.get(current)
-            if cls is not None:
-                stack.extend(self.resolve_symbol(base) or self._follow(base) or base for base in cls.bases)
-        return seen
+        if class_qualname not in self._ancestors:
+            seen: list[str] = []
+            stack = [class_qualname]
+            while stack:
+                current = stack.pop(0)
+                if current in seen:
+                    continue
+                seen.append(current)
+                cls = self.classes.get(current)
+                if cls is not None:
+                    stack.extend(
+                        self.resolve_symbol(base) or self._follow(base) or base for base in cls.bases
+                    )
+            self._ancestors[class_qualname] = tuple(seen)
+        return self._ancestors[class_qualname]
 
     def library_method(self, class_qualname: str, name: str) -> str | None:
         """A method that no project class on the way up defines, named after the first
@@ -454,10 +449,10 @@ class Project:
             return (RefKind.SESSION, framework) if framework else None
         return None
 
-    def returned(self, ref: Ref, hops: int = 0) -> tuple[RefKind, str] | None:
+    def returned(self, ref: Ref) -> tuple[RefKind, str] | None:
         """What a project function, method or property returns, when it is a session or a
         request on every path (SPEC §3)."""
-        if ref.symbol is None or hops > MAX_HOPS:
+        if ref.symbol is None:
             return None
         if ref.method is not None:
             cls = self.resolve_symbol(ref.symbol)

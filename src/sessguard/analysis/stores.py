@@ -41,6 +41,11 @@ class Tier:
 Normalize = Callable[[str], str]
 
 
+def shown_calls(modules: Iterable[ModuleFacts]) -> frozenset[str]:
+    """The store and identity-policy classes and calls the code shows."""
+    return frozenset(e.name for m in modules for e in m.evidence if e.kind in ("call", "middleware"))
+
+
 def _same(value: str) -> str:
     return value
 

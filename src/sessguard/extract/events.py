@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from sessguard.extract.facts import Arg, Event, EventKind, Key, Ref, RefKind
 from sessguard.extract.names import dotted
-from sessguard.extract.refs import FunctionScope
+from sessguard.extract.refs import FunctionScope, call_arguments
 from sessguard.extract.values import from_provider, is_empty, key_of, principal_identity
 from sessguard.model import Span
 from sessguard.source import Source
@@ -281,18 +281,7 @@ class EventCollector:
         return any(suffix[-len(pattern) :] == pattern for pattern, _, _ in self.scope.knowledge.call_suffixes)
 
     def arguments(self, node: ast.Call) -> Iterator[Arg]:
-        for position, arg in enumerate(node.args):
-            if isinstance(arg, ast.Starred):
-                break
-            ref = self.scope.ref_of(arg) or self.scope.symbol_ref(arg)
-            if ref is not None:
-                yield Arg(ref, position=position)
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                continue
-            ref = self.scope.ref_of(keyword.value) or self.scope.symbol_ref(keyword.value)
-            if ref is not None:
-                yield Arg(ref, keyword=keyword.arg)
+        return call_arguments(self.scope, node)
 
     # -- targets -----------------------------------------------------------------------
 

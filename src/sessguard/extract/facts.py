@@ -198,7 +198,6 @@ class FunctionFacts:
     defaults: tuple[tuple[str, str], ...] = ()
     # parameters whose literal value at a call site matters (guards, keys)
     literal_params: tuple[str, ...] = ()
-    is_property: bool = False
     # a session class's method that asks for a new id later: `self.<flag> = True`
     flags_set: tuple[str, ...] = ()
     # a session interface's `save_session` that issues a new id when `session.<flag>` is set

@@ -14,7 +14,6 @@ from pathlib import PurePosixPath
 
 from sessguard.extract.cfg import GraphBuilder
 from sessguard.extract.facts import (
-    Arg,
     ClassFacts,
     Event,
     Evidence,
@@ -35,7 +34,7 @@ from sessguard.extract.names import (
     import_bindings,
     string_value,
 )
-from sessguard.extract.refs import ClassContext, FunctionScope
+from sessguard.extract.refs import ClassContext, FunctionScope, call_arguments
 from sessguard.extract.values import credential_check, find_principals, from_provider
 from sessguard.extract.walk import Body, Deadline, local_names, own_nodes
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
@@ -320,7 +319,6 @@ class _Extractor:
             decorations=self.decorations(node.decorator_list, resolver),
             walked=body,
             defaults=_literal_defaults(node),
-            is_property=class_ctx is not None and node.name in class_ctx.properties,
         )
         self.definitions(node.body, qualname, None, fscope, fscope)
 
@@ -373,7 +371,6 @@ class _Extractor:
         decorations: tuple[bool, tuple[str, ...], tuple[str, ...]] = (False, (), ()),
         walked: Body | None = None,
         defaults: dict[str, str] | None = None,
-        is_property: bool = False,
     ) -> None:
         walked = walked or own_nodes(body, self.deadline)
         returns = _returned_ref(body, walked, fscope)
@@ -405,7 +402,6 @@ class _Extractor:
                 returns=returns,
                 defaults=tuple((p, (defaults or {})[p]) for p in literal_params if p in (defaults or {})),
                 literal_params=tuple(literal_params),
-                is_property=is_property,
                 flags_set=_flags_set(walked, params),
                 rotates_on=_rotates_on(walked, params),
             )
@@ -554,7 +550,7 @@ def _prepare_aliases(body: Body, scope: FunctionScope) -> None:
                 built = values[0]
                 built = built.value if isinstance(built, ast.Await) else built
                 if len(values) == 1 and isinstance(built, ast.Call):
-                    scope.instance_args[name] = tuple(_session_args(built, scope))
+                    scope.instance_args[name] = tuple(call_arguments(scope, built))
             if len(values) == 1 and string_value(values[0]) is not None and name not in scope.params:
                 scope.local_constants[name] = string_value(values[0])  # type: ignore[assignment]
             if any(v is not None and from_provider(scope, v) for v in values):
@@ -579,21 +575,6 @@ def _module_session_globals(body: Body, scope: FunctionScope) -> None:
             framework = frameworks.pop()
             if framework:
                 module.session_globals[name] = framework
-
-
-def _session_args(call: ast.Call, scope: FunctionScope) -> list[Arg]:
-    found = []
-    for position, arg in enumerate(call.args):
-        if isinstance(arg, ast.Starred):
-            break
-        ref = scope.ref_of(arg) or scope.symbol_ref(arg)
-        if ref is not None:
-            found.append(Arg(ref, position=position))
-    for keyword in call.keywords:
-        ref = scope.ref_of(keyword.value) if keyword.arg else None
-        if ref is not None:
-            found.append(Arg(ref, keyword=keyword.arg))
-    return found
 
 
 def _init_attributes(method: FunctionNode, walked: Body, ctx: ClassContext) -> None:

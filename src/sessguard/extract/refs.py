@@ -10,6 +10,7 @@ in `self._storage` is the session the constructor received, SPEC §3).
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sessguard.extract.facts import Arg, ExtractOptions, Param, Ref, RefKind
@@ -270,6 +271,23 @@ class FunctionScope:
             framework = owners[0] if len(owners) == 1 else base.framework
             return Ref(RefKind.SESSION, framework, param=base.param, path=path, text=text)
         return Ref(RefKind.REQUEST, base.framework, param=base.param, path=path, text=text)
+
+
+def call_arguments(scope: FunctionScope, node: ast.Call) -> Iterator[Arg]:
+    """The arguments of a call that may carry a session or a request to the callee, by
+    position (until a `*` argument) or keyword."""
+    for position, arg in enumerate(node.args):
+        if isinstance(arg, ast.Starred):
+            break
+        ref = scope.ref_of(arg) or scope.symbol_ref(arg)
+        if ref is not None:
+            yield Arg(ref, position=position)
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            continue
+        ref = scope.ref_of(keyword.value) or scope.symbol_ref(keyword.value)
+        if ref is not None:
+            yield Arg(ref, keyword=keyword.arg)
 
 
 def segment_text(node: ast.expr) -> str:
