@@ -16,7 +16,8 @@ from harness import SHARED, SHARED_CASES, expectations, projects
 
 from sessguard.cli import main
 from sessguard.fix.apply import apply, plan_changes
-from sessguard.fix.cst import Refused, rewrite
+from sessguard.fix.cst import rewrite
+from sessguard.fix.edits import Refused, render
 from sessguard.model import FixPlan, Placement, Span
 from sessguard.pipeline import scan
 
@@ -218,3 +219,67 @@ def test_stores_without_an_api_explain_instead(tmp_path: Path, monkeypatch: pyte
     [first, *_] = scan([target.name]).findings
     assert first.fix is not None and not first.fix.available
     assert "web.py has no call that gives the browser a new session id" in first.fix.description
+
+
+def _fixable(root: Path) -> list[tuple[bytes, FixPlan]]:
+    report = scan([str(root)])
+    return [
+        (Path(f.path).read_bytes(), f.fix)
+        for f in report.findings
+        if f.fix is not None and f.fix.available
+    ]
+
+
+@pytest.mark.parametrize(
+    "root",
+    [*projects(SHARED_CASES), *projects(HERE / "fixtures"), *EXPECTED],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_the_edits_a_scan_shows_are_what_fix_writes(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan renders a plan with the standard library (no libcst on the scan path);
+    `sessguard fix` rewrites the syntax tree. Both must give the same bytes."""
+    monkeypatch.chdir(root.parent)
+    for data, plan in _fixable(root):
+        try:
+            expected = rewrite(data, [plan])
+        except Refused:
+            with pytest.raises(Refused):
+                render(data, [plan])
+            continue
+        assert render(data, [plan]).data == expected.data
+
+
+LAYOUTS = {
+    "comments lead the login": (
+        "from flask import Flask, request  # the app\n\napp = Flask(__name__)\n\n\n"
+        "@app.post('/login')\ndef login():\n    user = request.form['user']\n\n    # sign in\n"
+        "    # (both lines)\n    login_user(user)\n    return 'ok'\n"
+    ),
+    "the comment of a block above stays there": (
+        "from flask import request\n\ndef login():\n    if request.form:\n        pass\n"
+        "        # end of the if\n\n    # about the login\n    login_user(request.form['u'])\n"
+    ),
+    "first in its block, tabs, no final newline": (
+        '"""Doc."""\n\ndef login(user):\n\t# first\n\tlogin_user(user)'
+    ),
+    "no imports, decorated first statement": (
+        "@decorate\ndef login(user):\n    login_user(user)\n    return 1\n"
+    ),
+    "parenthesised import is not extended": (
+        "from flask import (\n    request,\n)\n\ndef login():\n    login_user(request.form['u'])\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_the_text_edits_follow_the_syntax_tree_on_awkward_layouts(
+    name: str, newline: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = "from flask_login import login_user\n" + LAYOUTS[name]
+    (tmp_path / "app.py").write_bytes(source.replace("\n", newline).encode())
+    fixable = _fixable(tmp_path / "app.py")
+    assert fixable, "the layout must give a fixable finding"
+    for data, plan in fixable:
+        assert render(data, [plan]).data == rewrite(data, [plan]).data

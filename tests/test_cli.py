@@ -186,20 +186,28 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(tree: Path) -> None:
     assert "\r" not in result.stderr and "\x1b" not in result.stderr
 
 
-def test_a_small_scan_imports_only_what_it_uses(tree: Path) -> None:
+@pytest.mark.parametrize("output", ["json", "text", "sarif"])
+def test_a_small_scan_imports_only_what_it_uses(tree: Path, output: str) -> None:
     """Start-up is most of a small scan: no process pool for a handful of files, and
-    nothing heavy that the run does not use (libcst only when a finding has a fix to show)."""
-    (tree / "app.py").write_text(SAFE)
+    nothing heavy that the run does not use. A finding with an automatic fix is rendered
+    from its plan: the scan never imports libcst (only `sessguard fix` does)."""
+    (tree / "app.py").write_text(VULNERABLE)
     probe = (
         "import sys\n"
         "from sessguard.cli import main\n"
-        "status = main(['scan', '--no-cache', '--format', 'json', '--output', 'out.json'])\n"
-        "print(' '.join(sorted(sys.modules)))\n"
+        f"status = main(['scan', '--no-cache', '--format', '{output}', '--output', 'out'])\n"
+        "print(status, ' '.join(sorted(sys.modules)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=tree, capture_output=True, text=True, timeout=120
     )
-    modules = set(result.stdout.split())
-    assert "sessguard.pipeline" in modules
-    for heavy in ("multiprocessing", "concurrent.futures", "libcst", "rich", "sessguard.render.sarif"):
-        assert heavy not in modules, heavy
+    status, *names = result.stdout.split()
+    modules = set(names)
+    assert status == "1" and "sessguard.pipeline" in modules
+    shown = {"json": '"edits": [', "text": "autofix: `sessguard fix` can insert", "sarif": '"insertedContent"'}
+    assert shown[output] in (tree / "out").read_text()
+    heavy = ["multiprocessing", "concurrent.futures", "libcst", "rich", "sessguard.fix.cst"]
+    if output != "sarif":
+        heavy.append("sessguard.render.sarif")
+    for name in heavy:
+        assert name not in modules, name

@@ -305,7 +305,7 @@ def _write_outputs(args: argparse.Namespace, report) -> int:  # type: ignore[no-
     from sessguard.render import RenderOptions
 
     if any(f.fix is not None and f.fix.available for f in report.findings):
-        from sessguard.fix.apply import with_edits
+        from sessguard.fix.edits import with_edits
 
         report = with_edits(report)
     outputs: list[Output] = list(args.formats or [Output("text", None)])

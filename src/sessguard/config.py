@@ -17,11 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sessguard.model import Level, Order, Store
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from sessguard.tomlfile import parser
 
 CONFIG_FILE = ".sessguard.toml"
 PYPROJECT = "pyproject.toml"
@@ -184,6 +180,7 @@ def _is(path: Path, kind: str) -> bool:
 
 
 def read_table(path: Path, in_tool_section: bool, shown: str) -> dict[str, Any] | None:
+    tomllib = parser()
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError(shown, None, "configuration file larger than 1 MiB")

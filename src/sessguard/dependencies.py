@@ -7,7 +7,6 @@ classification which session backend a project installs (SPEC §6).
 
 from __future__ import annotations
 
-import configparser
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -15,13 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from sessguard.tomlfile import parser
 
 DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "Pipfile")
 REQUIREMENTS = re.compile(r"^requirements.*\.(txt|in)$")
@@ -67,6 +60,9 @@ def _parse(path: Path, text: str, shown: str) -> Iterator[Dependency]:
 
 
 def _from_specs(specs: Iterable[str], path: str) -> Iterator[Dependency]:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     for spec in specs:
         try:
             requirement = Requirement(spec)
@@ -83,6 +79,7 @@ def _requirement_lines(text: str) -> Iterator[str]:
 
 
 def _toml(text: str) -> dict[str, Any]:
+    tomllib = parser()
     try:
         data: dict[str, Any] = tomllib.loads(text)
         return data
@@ -111,6 +108,9 @@ def _pyproject(text: str) -> Iterator[str]:
 
 
 def _pipfile(text: str, path: str) -> Iterator[Dependency]:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     data = _toml(text)
     for section in ("packages", "dev-packages"):
         table = data.get(section, {})
@@ -129,6 +129,8 @@ def _pipfile(text: str, path: str) -> Iterator[Dependency]:
 
 
 def _setup_cfg(text: str) -> Iterator[str]:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)

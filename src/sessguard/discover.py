@@ -15,11 +15,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from sessguard.dependencies import is_dependency_file
 from sessguard.model import FileError
+
+if TYPE_CHECKING:
+    import pathspec
 
 DEFAULT_EXCLUDED_DIRS = frozenset(
     {
@@ -61,7 +63,7 @@ class _Ignored:
 
     def __init__(self, names: frozenset[str], patterns: Sequence[str], gitignore: bool) -> None:
         self.names = names
-        self.patterns = pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+        self.patterns = _spec(patterns) if patterns else None
         self.gitignore = gitignore
         self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
 
@@ -73,7 +75,7 @@ class _Ignored:
         try:
             if ignore.is_file() and not ignore.is_symlink() and ignore.stat().st_size < 1 << 20:
                 lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
-                self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+                self.specs[directory] = _spec(lines)
         except OSError:
             return
 
@@ -90,6 +92,13 @@ class _Ignored:
             for base, spec in self.specs.items()
             if base in path.parents
         )
+
+
+def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    """Gitignore patterns, matched by `pathspec` (imported only when a walk meets some)."""
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 @dataclass

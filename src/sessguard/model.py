@@ -7,7 +7,6 @@ can build and exchange these values.
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass, field
 
 RULE_ID = "python-session-fixation"
@@ -189,4 +188,6 @@ class Report:
 
 def statement_hash(statement: str) -> str:
     """A hash of a statement as the parser sees it: comments and layout do not count."""
+    import hashlib
+
     return hashlib.sha256(" ".join(statement.split()).encode()).hexdigest()[:16]

@@ -9,7 +9,6 @@ how many processes ran, in which order, or whether the cache was warm.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
@@ -17,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sessguard.cache import Cache, decode, digest, encode, stable
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
@@ -31,7 +29,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
     from multiprocessing.context import BaseContext
 
-    pass
+    from sessguard.cache import Cache
 
 # errors raised before a file's bytes could be searched: always reported
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
@@ -62,6 +60,9 @@ class Stage:
     jobs: int = 1
     first: Needles = field(default_factory=lambda: first_needles(()))
     monitor: Monitor = field(default_factory=Monitor)
+    # test modules (SPEC §2): never roots, so parsed only when code that can matter
+    # imports from them
+    tests: frozenset[str] = frozenset()
 
     out: Extracted = field(default_factory=Extracted)
     phase_one: list[SourceFile] = field(default_factory=list)
@@ -86,7 +87,7 @@ class Stage:
     def _run(self) -> Extracted:
         from sessguard.analysis.project import Project
         from sessguard.frameworks import KNOWLEDGE
-        from sessguard.prefilter import callee_modules, caller_needles, reaching_functions
+        from sessguard.prefilter import callee_modules, caller_needles, imported_tests, reaching_functions
 
         if not self.out.hashes and self.files:
             self.prepare()
@@ -106,11 +107,14 @@ class Stage:
                 if not self.config.prefilter:
                     break
                 wanted = {by_module[m] for m in callee_modules(project, relevant) if m in by_module}
+                wanted.update(by_module[m] for m in imported_tests(project, self.tests))
                 new_names = names - searched
                 searched = names
                 if new_names:
                     wanted.update(
-                        f for f in self.files if f not in out.results and self._matches(f, new_names)
+                        f
+                        for f in self.files
+                        if f not in out.results and f.module not in self.tests and self._matches(f, new_names)
                     )
                 pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
         self.monitor.count("files parsed", out.parsed)
@@ -136,7 +140,7 @@ class Stage:
             known = index.get(file.display, signature)
             if known is not None:
                 out.hashes[file], matched = known
-                if matched:
+                if matched and file.module not in self.tests:
                     wanted.append(file)
                 continue
             data = read(str(file.path), file.display, self.config.max_file_bytes)
@@ -144,9 +148,9 @@ class Stage:
                 out.hashes[file] = ""
                 wanted.append(file)
                 continue
-            out.hashes[file] = hashlib.sha256(data).hexdigest()
+            out.hashes[file] = _content_hash(data) if self.cache else UNHASHED
             matched = self.first.match(data)
-            if matched:
+            if matched and file.module not in self.tests:
                 wanted.append(file)
             if signature is not None:
                 index.put(file.display, signature, out.hashes[file], matched)
@@ -155,6 +159,8 @@ class Stage:
         return wanted
 
     def _index_key(self) -> str:
+        from sessguard.cache import digest, stable
+
         needles = stable([sorted(self.first.substrings), sorted(self.first.identifiers)])
         return digest("index", os.getcwd(), needles, str(self.config.max_file_bytes))
 
@@ -163,6 +169,8 @@ class Stage:
         return True if isinstance(data, FileError) else needles.match(data)
 
     def _key(self, file: SourceFile, content: str) -> str:
+        from sessguard.cache import digest, stable
+
         config = self.config
         return digest(
             content,
@@ -227,6 +235,15 @@ class Stage:
             self._pool = None
 
 
+UNHASHED = "-"  # without a cache nothing compares contents: the bytes are not hashed
+
+
+def _content_hash(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 Signature = tuple[int, int, int, int, int]
 
 
@@ -259,10 +276,14 @@ class FileIndex:
 
     @classmethod
     def load(cls, cache: Cache, key: str) -> FileIndex:
+        from sessguard.cache import decode
+
         found = cache.get("index", key, lambda value: decode(dict[str, tuple[Signature, str, bool]], value))
         return cls(found or {})
 
     def save(self, cache: Cache, key: str) -> None:
+        from sessguard.cache import encode
+
         cache.put("index", key, encode(self.entries))
 
 
@@ -306,10 +327,14 @@ def _work(batch: Iterable[Job]) -> list[Timed]:
 
 
 def _encode_result(result: Result) -> dict[str, object]:
+    from sessguard.cache import encode
+
     return {"kind": "facts" if isinstance(result, ModuleFacts) else "error", "data": encode(result)}
 
 
 def _decode_result(value: object) -> Result | None:
+    from sessguard.cache import decode
+
     if not isinstance(value, dict):
         return None
     if value.get("kind") == "facts":

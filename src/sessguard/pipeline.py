@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sessguard import __version__
-from sessguard.cache import Cache, decode, digest, encode, stable
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.dependencies import Dependency, read_dependencies
@@ -20,7 +19,8 @@ from sessguard.monitor import Monitor
 from sessguard.needles import first_needles
 from sessguard.perfile import UNCACHED, Stage
 
-if TYPE_CHECKING:  # the link and rule stages are imported when a scan needs them
+if TYPE_CHECKING:  # the cache, link and rule stages are imported when a scan needs them
+    from sessguard.cache import Cache
     from sessguard.analysis.apps import AppView, Layout
     from sessguard.analysis.effects import EffectResolver, Extensions
     from sessguard.analysis.project import Project
@@ -69,6 +69,7 @@ def _scan(
     cwd = Path(os.getcwd())
     dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
     configured = [*config.auth_functions, *dict(config.regenerate_functions)]
+    layout = layout_of(found, dependencies)
     stage = Stage(
         found.files,
         config,
@@ -77,15 +78,18 @@ def _scan(
         jobs,
         first_needles([*configured, *config.identity_keys]),
         monitor,
+        frozenset() if config.include_tests else layout.tests,
     )
     hashes = stage.prepare()
-    memo_key = _memo_key(paths, config, baseline, config_files, found, hashes, dependencies)
+    memo_key = _memo_key(paths, config, baseline, config_files, found, hashes, dependencies) if cache else ""
     remembered = cache.get("scan", memo_key, _decode_report) if cache else None
     if remembered is not None:
         monitor.count("whole scan from the cache")
         return remembered
-    report = _analyse_files(stage, found, dependencies, config, baseline, config_files, monitor)
+    report = _analyse_files(stage, found, dependencies, layout, config, baseline, config_files, monitor)
     if cache and not any(e.kind in UNCACHED for e in report.errors):
+        from sessguard.cache import encode
+
         cache.put("scan", memo_key, encode(report))
     return report
 
@@ -100,6 +104,8 @@ def _memo_key(
     dependencies: Sequence[Dependency],
 ) -> str:
     """Everything a report depends on: a scan with the same key has the same report."""
+    from sessguard.cache import digest, stable
+
     files = sorted((f.display, f.module, str(f.is_package), h) for f, h in hashes.items())
     return digest(
         "scan",
@@ -116,6 +122,8 @@ def _memo_key(
 
 
 def _decode_report(value: object) -> Report:
+    from sessguard.cache import decode
+
     return decode(Report, value)
 
 
@@ -123,6 +131,7 @@ def _analyse_files(
     stage: Stage,
     found: Discovery,
     dependencies: Sequence[Dependency],
+    layout: Layout,
     config: Config,
     baseline: Sequence[BaselineEntry] | None,
     config_files: Sequence[str],
@@ -133,7 +142,7 @@ def _analyse_files(
     extracted = stage.run()
     modules = [r for r in extracted.results.values() if isinstance(r, ModuleFacts)]
     with monitor.stage("link and judge"):
-        findings = analyse(modules, dependencies, config, layout_of(found, dependencies))
+        findings = analyse(modules, dependencies, config, layout)
     with monitor.stage("filter"):
         comments = {m.path: m.comments for m in modules if m.comments}
         filtered = apply_filters(findings, comments, config, baseline)

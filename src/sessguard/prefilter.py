@@ -206,3 +206,17 @@ def _defining(project: Project, qualname: str) -> list[str]:
 def _prefixes(qualname: str) -> list[str]:
     parts = qualname.split(".")
     return [".".join(parts[:n]) for n in range(1, len(parts))]
+
+
+def imported_tests(project: Project, tests: frozenset[str]) -> set[str]:
+    """The test modules that a parsed module imports from: a test module matters only
+    through the code that uses it (SPEC §2)."""
+    if not tests:
+        return set()
+    wanted: set[str] = set()
+    for name, facts in project.modules.items():
+        if name in tests:
+            continue  # what a test module imports matters only through what it defines
+        for _, target in facts.imports:
+            wanted.update(prefix for prefix in _prefixes(target) + [target] if prefix in tests)
+    return wanted - set(project.modules)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from sessguard.dependencies import Dependency
 from sessguard.extract.facts import ModuleFacts
 from sessguard.frameworks import Knowledge
@@ -133,6 +131,8 @@ def _only_below(specifier: str, version: str) -> bool:
     """Does the requirement admit only releases below `version` (`==0.6.0`, `<0.7`)?"""
     if not specifier:
         return False
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         spec = SpecifierSet(specifier)
     except InvalidSpecifier:

@@ -15,15 +15,13 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sessguard.fix.cst import Refused, rewrite
+from sessguard.fix.cst import rewrite
+from sessguard.fix.edits import Refused, read_source, render
 from sessguard.model import Finding, FixPlan, Report
 from sessguard.render.text import inert
-from sessguard.source import read
-
-MAX_BYTES = 10 * 1024 * 1024
 
 
 @dataclass
@@ -60,7 +58,7 @@ def plan_changes(report: Report) -> Outcome:
             by_path.setdefault(finding.path, []).append(finding)
     for path, findings in sorted(by_path.items()):
         try:
-            data = _read(path)
+            data = read_source(path)
         except Refused as exc:
             outcome.left.extend((finding, f"not fixed: {exc}") for finding in findings)
             continue
@@ -68,33 +66,24 @@ def plan_changes(report: Report) -> Outcome:
         for finding in findings:  # one by one, so that one refusal does not block the rest
             assert finding.fix is not None
             try:
-                rewrite(data, [f.fix for f in [*taken, finding] if f.fix is not None])
+                checked(data, [f.fix for f in [*taken, finding] if f.fix is not None])
             except Refused as exc:
                 outcome.left.append((finding, f"not fixed: {exc}"))
                 continue
             taken.append(finding)
         if taken:
-            final = rewrite(data, [f.fix for f in taken if f.fix is not None])
-            outcome.changes[path] = (data, final.data)
+            outcome.changes[path] = (data, checked(data, [f.fix for f in taken if f.fix is not None]))
             outcome.fixed.extend(taken)
     return outcome
 
 
-def with_edits(report: Report) -> Report:
-    """The report with each fixable finding's concrete edits, or, where the source does
-    not allow the fix after all, with the reason instead."""
-    findings = []
-    for finding in report.findings:
-        plan = finding.fix
-        if plan is not None and plan.available:
-            try:
-                edits = rewrite(_read(finding.path), [plan]).edits
-                plan = replace(plan, edits=edits)
-            except Refused as exc:
-                plan = FixPlan(f"no automatic fix: {exc}")
-            finding = replace(finding, fix=plan)
-        findings.append(finding)
-    return replace(report, findings=tuple(findings))
+def checked(data: bytes, plans: Sequence[FixPlan]) -> bytes:
+    """The rewrite on the syntax tree, kept only if it is exactly the text the scan's
+    report showed for these plans."""
+    rewritten = rewrite(data, plans)
+    if rewritten.data != render(data, plans).data:
+        raise Refused("the rewrite differs from the edits the report shows")
+    return rewritten.data
 
 
 def apply(outcome: Outcome, before: Report, rescan: Callable[[], Report]) -> str | None:
@@ -126,15 +115,6 @@ def _verify(fixed: Sequence[Finding], before: Report, after: Report) -> str | No
     if new:
         return f"the fixes would add a finding at {new[0].path}:{new[0].span.line}"
     return None
-
-
-def _read(path: str) -> bytes:
-    if os.path.islink(path):
-        raise Refused("the path is a symbolic link; fixes are never written through one")
-    data = read(path, path, MAX_BYTES)
-    if not isinstance(data, bytes):
-        raise Refused(f"cannot read the file ({data.kind}: {data.message})")
-    return data
 
 
 def _write(path: str, data: bytes) -> None:

@@ -10,8 +10,6 @@ Anything else refuses the change, with the reason.
 from __future__ import annotations
 
 import ast
-import builtins
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,11 +17,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from sessguard.deep import in_deep_thread
+from sessguard.fix.edits import Refused, check_bound, edits_between
 from sessguard.model import Edit, FixPlan, Placement
-
-
-class Refused(Exception):
-    """The file is left as it is; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +66,8 @@ def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
         raise Refused(f"the fixed file would not parse ({exc.msg})") from None
     for plan in plans:
         if plan.placement is not Placement.FACTORY and plan.anchor is not None:
-            _check_bound(original, plan, imports)
+            check_bound(original, plan, imports)
     return Rewritten(before, after, result)
-
-
-def edits_between(before: str, after: str) -> tuple[Edit, ...]:
-    """Whole-line edits that turn `before` into `after`."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    edits = []
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            edits.append(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new[j1:j2])))
-    return tuple(edits)
 
 
 class _Inserter(cst.CSTTransformer):
@@ -246,65 +230,3 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
-
-
-def _check_bound(tree: ast.Module, plan: FixPlan, imports: Sequence[tuple[str, str]]) -> None:
-    """Every name the new statement uses must mean something where it goes: a parameter,
-    a name assigned earlier in the function, or one bound in the module."""
-    assert plan.anchor is not None
-    for name in sorted({n.id for n in ast.walk(ast.parse(plan.code)) if isinstance(n, ast.Name)}):
-        if name not in plan.provided:
-            _check_name(tree, plan.anchor.line, name, imports)
-
-
-def _check_name(tree: ast.Module, line: int, name: str, imports: Sequence[tuple[str, str]]) -> None:
-    if name in dir(builtins):
-        raise Refused(f"`{name}` would be a builtin here")
-    module_names = _bound_names(tree.body, None)
-    module_names |= {n or m.split(".")[0] for m, n in imports}
-    function = _enclosing(tree, line)
-    if function is None:
-        if name not in module_names:
-            raise Refused(f"`{name}` is not defined where the fix would go")
-        return
-    arguments = function.args
-    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    params |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
-    local = _bound_names(function.body, line)
-    assigned_anywhere = _bound_names(function.body, None)
-    if name in params or name in local:
-        return
-    if name in assigned_anywhere:
-        raise Refused(f"`{name}` is assigned only later in the function")
-    if name not in module_names:
-        raise Refused(f"`{name}` is not defined where the fix would go")
-
-
-def _enclosing(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    found = None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            end = node.end_lineno or node.lineno
-            if node.lineno <= line <= end and (found is None or node.lineno >= found.lineno):
-                found = node
-    return found
-
-
-def _bound_names(body: Sequence[ast.stmt], before_line: int | None) -> set[str]:
-    """Names a block binds (assignments, imports, definitions, loop and with targets),
-    only before `before_line` when given; nested functions and classes are not entered."""
-    names: set[str] = set()
-    work: list[ast.AST] = list(body)
-    while work:
-        node = work.pop()
-        if before_line is not None and getattr(node, "lineno", 0) >= before_line:
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        work.extend(ast.iter_child_nodes(node))
-    return names
