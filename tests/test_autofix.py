@@ -224,9 +224,7 @@ def test_stores_without_an_api_explain_instead(tmp_path: Path, monkeypatch: pyte
 def _fixable(root: Path) -> list[tuple[bytes, FixPlan]]:
     report = scan([str(root)])
     return [
-        (Path(f.path).read_bytes(), f.fix)
-        for f in report.findings
-        if f.fix is not None and f.fix.available
+        (Path(f.path).read_bytes(), f.fix) for f in report.findings if f.fix is not None and f.fix.available
     ]
 
 

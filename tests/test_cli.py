@@ -204,7 +204,11 @@ def test_a_small_scan_imports_only_what_it_uses(tree: Path, output: str) -> None
     status, *names = result.stdout.split()
     modules = set(names)
     assert status == "1" and "sessguard.pipeline" in modules
-    shown = {"json": '"edits": [', "text": "autofix: `sessguard fix` can insert", "sarif": '"insertedContent"'}
+    shown = {
+        "json": '"edits": [',
+        "text": "autofix: `sessguard fix` can insert",
+        "sarif": '"insertedContent"',
+    }
     assert shown[output] in (tree / "out").read_text()
     heavy = ["multiprocessing", "concurrent.futures", "libcst", "rich", "sessguard.fix.cst"]
     if output != "sarif":

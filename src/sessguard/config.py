@@ -10,7 +10,6 @@ names the file, the key and what was expected: a typo must never silently turn a
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path

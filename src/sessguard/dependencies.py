@@ -8,7 +8,6 @@ classification which session backend a project installs (SPEC §6).
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path

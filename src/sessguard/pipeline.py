@@ -20,10 +20,10 @@ from sessguard.needles import first_needles
 from sessguard.perfile import UNCACHED, Stage
 
 if TYPE_CHECKING:  # the cache, link and rule stages are imported when a scan needs them
-    from sessguard.cache import Cache
     from sessguard.analysis.apps import AppView, Layout
     from sessguard.analysis.effects import EffectResolver, Extensions
     from sessguard.analysis.project import Project
+    from sessguard.cache import Cache
 
 
 def extensions_of(config: Config) -> Extensions:

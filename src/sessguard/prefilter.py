@@ -218,5 +218,5 @@ def imported_tests(project: Project, tests: frozenset[str]) -> set[str]:
         if name in tests:
             continue  # what a test module imports matters only through what it defines
         for _, target in facts.imports:
-            wanted.update(prefix for prefix in _prefixes(target) + [target] if prefix in tests)
+            wanted.update(prefix for prefix in [*_prefixes(target), target] if prefix in tests)
     return wanted - set(project.modules)

@@ -14,4 +14,5 @@ def parser() -> ModuleType:
         return tomllib
     import tomli  # pragma: no cover - Python 3.10
 
-    return tomli  # pragma: no cover
+    backport: ModuleType = tomli  # pragma: no cover
+    return backport  # pragma: no cover

@@ -125,9 +125,7 @@ class _Source:
         self.below: dict[int, list[str]] = {}  # line -> new lines inserted below it
         self.renames: dict[int, list[tuple[int, int, str]]] = {}  # line -> (start, end, text)
         self.statements = {
-            (node.lineno, node.col_offset): (node, body)
-            for body in _bodies(tree)
-            for node in body
+            (node.lineno, node.col_offset): (node, body) for body in _bodies(tree) for node in body
         }
 
     def line(self, number: int) -> str:
@@ -185,7 +183,7 @@ class _Source:
     def _statement(self, anchor: Span) -> tuple[ast.stmt, list[ast.stmt]] | None:
         for (line, offset), found in self.statements.items():
             if line == anchor.line and self.column(line, offset) == anchor.column - 1:
-                node, body = found
+                _node, body = found
                 header = _header_line(self.tree, body)
                 if header == line or self.line(line)[: anchor.column - 1].strip():
                     return None  # on its block's header line, or after other code
@@ -304,7 +302,7 @@ def _header_line(tree: ast.Module, body: list[ast.stmt]) -> int | None:
 
 
 def _first_line(statement: ast.stmt) -> int:
-    decorators = getattr(statement, "decorator_list", [])
+    decorators: list[ast.expr] = getattr(statement, "decorator_list", [])
     return min([statement.lineno, *(d.lineno for d in decorators)])
 
 
