@@ -10,6 +10,7 @@ from harness import FIXTURES, SHARED_CASES, projects
 
 from sessguard.config import Config
 from sessguard.frameworks import KNOWLEDGE
+from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
 from sessguard.pipeline import scan
@@ -125,3 +126,108 @@ def test_unreadable_files_that_cannot_matter_are_not_reported(tmp_path: Path) ->
 def test_needles_never_hold_a_pattern_that_is_not_literal() -> None:
     for needle in first_needles(("a.b.c_d",)).substrings:
         assert re.fullmatch(r"\w+", needle)
+
+
+LAZY = FIXTURES / "flask" / "lazy_facts"
+
+
+def test_lazy_facts_skip_functions_without_needles_and_a_round_brings_them_back() -> None:
+    """A parsed file gives facts only to the functions whose bytes can matter; the others
+    are listed with their words, and `force` (a later round) extracts them."""
+    from sessguard.extract.facts import ExtractOptions
+    from sessguard.extract.file import extract_file
+
+    path = str(LAZY / "shop" / "bag.py")
+    lazy = ExtractOptions(lazy=True)
+    skipped = extract_file(path, path, "shop.bag", False, 1 << 20, 5.0, lazy)
+    assert not isinstance(skipped, FileError)
+    assert [f.qualname for f in skipped.functions if f.name != "<module>"] == []
+    assert dict(skipped.skipped)["shop.bag.keep"] == ("account", "bag", "def", "id", "keep", "user_id")
+    forced = extract_file(path, path, "shop.bag", False, 1 << 20, 5.0, lazy, frozenset({"shop.bag.keep"}))
+    assert not isinstance(forced, FileError)
+    assert "shop.bag.keep" in {f.qualname for f in forced.functions}
+    assert "shop.bag.keep" not in dict(forced.skipped)
+    full = extract_file(path, path, "shop.bag", False, 1 << 20, 5.0, ExtractOptions())
+    assert not isinstance(full, FileError) and not full.skipped
+
+
+def test_lazy_facts_find_the_logins_a_later_round_asks_for() -> None:
+    """The twins of the fixture: a view found only by the helper it calls, a helper found
+    only because a session is passed to it; both needed a second extraction."""
+    monitor = Monitor()
+    report = scan([str(LAZY)], Config(), monitor=monitor)
+    found = {(Path(f.path).name, f.span.line) for f in report.findings}
+    assert found == {("pages.py", 13), ("views.py", 13)}
+    assert monitor.counts["files parsed"] > 6 - monitor.counts["files never parsed"]  # re-extractions
+
+
+def test_no_file_is_read_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Later rounds look for new names in the index kept from the first read."""
+    import sessguard.perfile
+
+    reads: list[str] = []
+    original = sessguard.perfile.read
+
+    def counting(path: str, shown: str, limit: int) -> bytes | FileError:
+        reads.append(path)
+        return original(path, shown, limit)
+
+    monkeypatch.setattr(sessguard.perfile, "read", counting)
+    monitor = Monitor()
+    scan([str(SHARED_CASES)], Config(), monitor=monitor)
+    assert monitor.counts["files never parsed"] > 0
+    assert len(reads) == len(set(reads)) > 0
+
+
+def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sessguard.perfile
+
+    parsed: list[str] = []
+    original = sessguard.perfile._timed
+
+    def spying(job: tuple[object, ...]) -> object:
+        parsed.append(str(job[1]))
+        return original(job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sessguard.perfile, "_timed", spying)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "test_login.py").write_text(
+        "from flask_login import login_user\n\ndef test_login(user):\n    login_user(user)\n"
+    )
+    (tmp_path / "tests" / "factories.py").write_text("def make_user():\n    return object()\n")
+    (tmp_path / "app.py").write_text("from flask import session\n\ndef theme(t):\n    session['theme'] = t\n")
+    scan(["."], Config())
+    assert "tests/test_login.py" not in parsed and "app.py" in parsed
+    parsed.clear()
+    scan(["."], Config(include_tests=True))
+    assert "tests/test_login.py" in parsed
+    parsed.clear()
+    (tmp_path / "app.py").write_text(
+        "from flask import session\nfrom tests.factories import make_user\n\n"
+        "def theme(t):\n    session['theme'] = make_user()\n"
+    )
+    scan(["."], Config())
+    assert "tests/factories.py" in parsed and "tests/test_login.py" not in parsed
+
+
+def test_the_index_finds_what_the_bytes_find() -> None:
+    from sessguard.needles import words_of
+
+    needles = first_needles(["auth:user"])
+    for data in (
+        b"auth.login(request, user)",
+        b"def login_page(): pass",
+        b"x = 'beaker.session'",
+        b"from flask_session import Session",
+        b"KEY = 'auth:user'",
+        b"blogin = 1",
+    ):
+        assert needles.match_index(words_of(data)) == needles.match(data), data
+    callers = CallerNeedles(methods={"admit": frozenset({"Welcome"})}, classes=frozenset({"Core"}))
+    assert callers.match_index(words_of(b"page = Welcome()\npage.admit(x)\n"))
+    assert not callers.match_index(words_of(b"door.admit(x)\n"))
+    assert callers.match_index(words_of(b"class Layout(core.Core): pass\n"))

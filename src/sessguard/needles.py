@@ -32,6 +32,22 @@ FEW_NAMES = 40
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _WHOLE = rb"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])"
 _CLASS_BASES = re.compile(rb"\bclass\s+[A-Za-z_][A-Za-z0-9_]*\s*\(([^)]*)\)")
+_NOT_IDENTIFIER = bytes(c if (chr(c).isalnum() and c < 128) or c == ord("_") else 32 for c in range(256))
+
+
+def words_of(data: bytes) -> bytes:
+    """The file's index: each identifier-like word once, between spaces (in no order).
+
+    Every needle is made of identifier characters, so a needle found in the bytes is found
+    in this index (a literal inside a word, a name as a whole word), and the index is a
+    fraction of the file: the prefilter keeps it for every file it did not parse, so that
+    later rounds look for new names without reading any file again."""
+    return b" " + b" ".join(set(data.translate(_NOT_IDENTIFIER).split())) + b" "
+
+
+def identifiers(data: bytes) -> frozenset[bytes]:
+    """The identifier-like words of some source bytes (a superset of its identifiers)."""
+    return frozenset(data.translate(_NOT_IDENTIFIER).split())
 
 
 class Needles:
@@ -57,6 +73,20 @@ class Needles:
         if any(literal in data for literal in self._literals):
             return True
         return any(word in data and alone.search(data) for word, alone in self._words)
+
+    def match_index(self, index: bytes) -> bool:
+        """`match` on a file's `words_of` index; a name with other characters (a configured
+        key such as `auth:user`) counts when all its words are there."""
+        if any(literal in index for literal in self._literals):
+            return True
+        return any(all(part in index for part in parts) for parts in self._indexed)
+
+    @cached_property
+    def _indexed(self) -> tuple[tuple[bytes, ...], ...]:
+        return tuple(
+            tuple(b" " + part + b" " for part in sorted(identifiers(name.encode()))) or (b"\0",)
+            for name in sorted(self.identifiers)
+        )
 
 
 def first_needles(configured: Iterable[str], knowledge: Knowledge = KNOWLEDGE) -> Needles:
@@ -116,15 +146,33 @@ class CallerNeedles:
         few = self._few
         if few is not None and not any(name in data for name in few):
             return False
-        functions, methods, classes = self._encoded
         present = set(_IDENTIFIER.findall(data))
-        if not present.isdisjoint(functions):
+        if self.match_words(present):
             return True
-        if any(method in present and not owners.isdisjoint(present) for method, owners in methods.items()):
-            return True
+        classes = self._encoded[2]
         if not classes or b"class" not in present or present.isdisjoint(classes):
             return False
         return any(not classes.isdisjoint(_IDENTIFIER.findall(bases)) for bases in _CLASS_BASES.findall(data))
+
+    def match_index(self, index: bytes) -> bool:
+        """`match` on a file's `words_of` index. Without the bytes, a file that derives a
+        class from one of the classes is taken when it names one of them and `class`."""
+        few = self._few
+        if few is not None and not any(name in index for name in few):
+            return False
+        present = set(index.split())
+        if self.match_words(present):
+            return True
+        classes = self._encoded[2]
+        return bool(classes) and b"class" in present and not present.isdisjoint(classes)
+
+    def match_words(self, present: set[bytes] | frozenset[bytes]) -> bool:
+        """The same test on the identifiers of a function that was given no facts (its
+        class statements are in the class tables already)."""
+        functions, methods, _ = self._encoded
+        if not present.isdisjoint(functions):
+            return True
+        return any(method in present and not owners.isdisjoint(present) for method, owners in methods.items())
 
     def __sub__(self, other: CallerNeedles) -> CallerNeedles:
         methods = {

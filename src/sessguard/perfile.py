@@ -22,13 +22,14 @@ from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
-from sessguard.needles import CallerNeedles, Needles, first_needles
+from sessguard.needles import CallerNeedles, Needles, first_needles, words_of
 from sessguard.source import read
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
     from multiprocessing.context import BaseContext
 
+    from sessguard.analysis.project import Project
     from sessguard.cache import Cache
 
 # errors raised before a file's bytes could be searched: always reported
@@ -66,6 +67,10 @@ class Stage:
 
     out: Extracted = field(default_factory=Extracted)
     phase_one: list[SourceFile] = field(default_factory=list)
+    # functions a round asked for that the file's facts skipped (`extract.lazy`)
+    force: dict[SourceFile, frozenset[str]] = field(default_factory=dict)
+    # each readable file's `words_of` index, from its one read (or the cache's index)
+    words: dict[SourceFile, bytes] = field(default_factory=dict)
     _pool: Executor | None = field(default=None, repr=False)
 
     def prepare(self) -> dict[SourceFile, str]:
@@ -106,8 +111,10 @@ class Stage:
                 names = caller_needles(project, relevant)
                 if not self.config.prefilter:
                     break
-                wanted = {by_module[m] for m in callee_modules(project, relevant) if m in by_module}
+                modules, functions = callee_modules(project, relevant)
+                wanted = {by_module[m] for m in modules if m in by_module}
                 wanted.update(by_module[m] for m in imported_tests(project, self.tests))
+                wanted.update(self._refresh(project, names, functions, by_module))
                 new_names = names - searched
                 searched = names
                 if new_names:
@@ -128,6 +135,32 @@ class Stage:
                 out.errors.append(result)
         return out
 
+    def _refresh(
+        self,
+        project: Project,
+        names: CallerNeedles,
+        functions: set[str],
+        by_module: dict[str, SourceFile],
+    ) -> list[SourceFile]:
+        """Parsed files to extract again, for the functions their facts skipped that a
+        round now asks for: a session reaches them, or they name a relevant function."""
+        again = []
+        for module, facts in project.modules.items():
+            if not facts.skipped or module not in by_module:
+                continue
+            asked = {
+                qualname
+                for qualname, words in facts.skipped
+                if qualname in functions or names.match_words({w.encode() for w in words})
+            }
+            file = by_module[module]
+            known = self.force.get(file, frozenset())
+            if asked - known:
+                self.force[file] = known | asked
+                del self.out.results[file]
+                again.append(file)
+        return again
+
     def _hash_all(self, out: Extracted) -> list[SourceFile]:
         """Every file's hash (for the cache) and whether phase 1 wants it. A file whose
         signature (device, inode, size, modification and change times) is the one the
@@ -139,7 +172,7 @@ class Stage:
             signature = _signature(file.path)
             known = index.get(file.display, signature)
             if known is not None:
-                out.hashes[file], matched = known
+                out.hashes[file], matched, self.words[file] = known
                 if matched and file.module not in self.tests:
                     wanted.append(file)
                 continue
@@ -149,11 +182,12 @@ class Stage:
                 wanted.append(file)
                 continue
             out.hashes[file] = _content_hash(data) if self.cache else UNHASHED
-            matched = self.first.match(data)
+            words = self.words[file] = words_of(data)
+            matched = self.first.match_index(words)
             if matched and file.module not in self.tests:
                 wanted.append(file)
-            if signature is not None:
-                index.put(file.display, signature, out.hashes[file], matched)
+            if signature is not None and self.cache:
+                index.put(file.display, signature, out.hashes[file], matched, words)
         if self.cache and index.changed:
             index.save(self.cache, self._index_key())
         return wanted
@@ -162,11 +196,13 @@ class Stage:
         from sessguard.cache import digest, stable
 
         needles = stable([sorted(self.first.substrings), sorted(self.first.identifiers)])
-        return digest("index", os.getcwd(), needles, str(self.config.max_file_bytes))
+        return digest("index-words", os.getcwd(), needles, str(self.config.max_file_bytes))
 
     def _matches(self, file: SourceFile, needles: Needles | CallerNeedles) -> bool:
-        data = read(str(file.path), file.display, self.config.max_file_bytes)
-        return True if isinstance(data, FileError) else needles.match(data)
+        """From the file's index: no file is read a second time (an unreadable one, which
+        has none, could matter)."""
+        words = self.words.get(file)
+        return True if words is None else needles.match_index(words)
 
     def _key(self, file: SourceFile, content: str) -> str:
         from sessguard.cache import digest, stable
@@ -180,6 +216,7 @@ class Stage:
             stable(self.options),
             str(config.max_file_bytes),
             str(config.file_timeout),
+            stable(sorted(self.force.get(file, ()))),
         )
 
     def _extract(self, files: Sequence[SourceFile], out: Extracted) -> None:
@@ -206,7 +243,7 @@ class Stage:
 
     def _compute(self, files: Sequence[SourceFile]) -> Iterator[Timed]:
         """Each file's result and the seconds it took, in the order of `files`."""
-        jobs = [_job(f, self.config, self.options) for f in files]
+        jobs = [_job(f, self.config, self.options, self.force.get(f, frozenset())) for f in files]
         if self.jobs <= 1 or (self._pool is None and len(jobs) < POOL_BELOW):
             yield from map(_timed, jobs)
             return
@@ -261,24 +298,26 @@ def _signature(path: os.PathLike[str] | str) -> Signature | None:
 class FileIndex:
     """What the last scan learnt of each file from its bytes, by the file's signature."""
 
-    entries: dict[str, tuple[Signature, str, bool]] = field(default_factory=dict)
+    entries: dict[str, tuple[Signature, str, bool, str]] = field(default_factory=dict)
     changed: bool = False
 
-    def get(self, display: str, signature: Signature | None) -> tuple[str, bool] | None:
+    def get(self, display: str, signature: Signature | None) -> tuple[str, bool, bytes] | None:
         entry = self.entries.get(display)
         if signature is None or entry is None or entry[0] != signature:
             return None
-        return entry[1], entry[2]
+        return entry[1], entry[2], entry[3].encode("latin-1")
 
-    def put(self, display: str, signature: Signature, content: str, matched: bool) -> None:
-        self.entries[display] = (signature, content, matched)
+    def put(self, display: str, signature: Signature, content: str, matched: bool, words: bytes) -> None:
+        self.entries[display] = (signature, content, matched, words.decode("latin-1"))
         self.changed = True
 
     @classmethod
     def load(cls, cache: Cache, key: str) -> FileIndex:
         from sessguard.cache import decode
 
-        found = cache.get("index", key, lambda value: decode(dict[str, tuple[Signature, str, bool]], value))
+        found = cache.get(
+            "index", key, lambda value: decode(dict[str, tuple[Signature, str, bool, str]], value)
+        )
         return cls(found or {})
 
     def save(self, cache: Cache, key: str) -> None:
@@ -293,10 +332,10 @@ def _methods() -> list[str]:
     return get_all_start_methods()
 
 
-Job = tuple[str, str, str, bool, int, float, ExtractOptions]
+Job = tuple[str, str, str, bool, int, float, ExtractOptions, frozenset[str]]
 
 
-def _job(file: SourceFile, config: Config, options: ExtractOptions) -> Job:
+def _job(file: SourceFile, config: Config, options: ExtractOptions, force: frozenset[str]) -> Job:
     return (
         str(file.path),
         file.display,
@@ -305,6 +344,7 @@ def _job(file: SourceFile, config: Config, options: ExtractOptions) -> Job:
         config.max_file_bytes,
         config.file_timeout,
         options,
+        force,
     )
 
 

@@ -73,7 +73,12 @@ def _scan(
     stage = Stage(
         found.files,
         config,
-        ExtractOptions(frozenset(f.module.split(".")[0] for f in found.files), frozenset(configured)),
+        ExtractOptions(
+            frozenset(f.module.split(".")[0] for f in found.files),
+            frozenset(configured),
+            lazy=config.prefilter,
+            needle_names=frozenset([*configured, *config.identity_keys]),
+        ),
         cache,
         jobs,
         first_needles([*configured, *config.identity_keys]),

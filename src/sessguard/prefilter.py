@@ -97,20 +97,21 @@ def caller_needles(project: Project, relevant: frozenset[str]) -> CallerNeedles:
     )
 
 
-def callee_modules(project: Project, relevant: frozenset[str]) -> set[str]:
+def callee_modules(project: Project, relevant: frozenset[str]) -> tuple[set[str], set[str]]:
     """Modules the parsed files depend on in ways their words cannot show: the callees a
     session is passed to (a helper acting on its parameter need not write `session`, nor
     need the helpers it passes the parameter on to); where key constants are defined; and
     every class on the way up from a class in which a method that is relevant somewhere is
     looked up (a base that was not parsed could hide that method, or lead to it). Names are
     resolved through the modules parsed so far, so chains of re-exports, bases and helpers
-    are followed a round at a time."""
+    are followed a round at a time. Also: the functions such a session reaches that a
+    parsed module gave no facts (`extract.lazy`), by qualified name."""
     methods = {
         function.name
         for function in (project.functions.get(q) for q in relevant)
         if function is not None and function.class_qualname is not None
     }
-    wanted = _session_callees(project)
+    wanted, functions = _session_callees(project)
     lookups: set[str] = set()
     for facts in project.modules.values():
         for function in facts.functions:
@@ -126,14 +127,15 @@ def callee_modules(project: Project, relevant: frozenset[str]) -> set[str]:
                 elif event.target is not None:
                     lookups.update(_looked_up(event.target, methods))
     wanted.update(_class_chains(project, lookups))
-    return wanted
+    return wanted, functions
 
 
-def _session_callees(project: Project) -> set[str]:
+def _session_callees(project: Project) -> tuple[set[str], set[str]]:
     """Follow sessions through calls: from every function, into each callee a session
     reaches as an argument, with the parameters it arrives in; a callee not parsed yet
     names the modules to parse next."""
     wanted: set[str] = set()
+    functions: set[str] = set()
     work: list[tuple[str, Context]] = [(name, NO_CONTEXT) for name in project.functions]
     seen = set(work)
     while work:
@@ -145,17 +147,34 @@ def _session_callees(project: Project) -> set[str]:
             if not any(_carries_session(project, module, arg.ref, context) for arg in event.args):
                 continue
             callee = project.callee(event)
-            if callee is None:
+            if callee is None or callee not in project.functions:
                 for name in (event.target, event.method_of):
                     if name:
                         wanted.update(_defining(project, name))
+                functions.update(_named_callees(project, event))
+                functions.update([callee] if callee else [])
                 continue
             bindings = project.call_context(event, callee, module, context)
             inner = frozenset(b for b in bindings if b.kind is RefKind.SESSION)
             if (callee, inner) not in seen:
                 seen.add((callee, inner))
                 work.append((callee, inner))
-    return wanted
+    return wanted, functions
+
+
+def _named_callees(project: Project, event: Event) -> set[str]:
+    """What a call names, resolved as far as the parsed modules go: `helper` imported from
+    elsewhere, `Cls.method`, `Cls(...)` (its `__init__`)."""
+    found = set()
+    if event.method_of is not None and event.method is not None:
+        cls = project.resolve_symbol(event.method_of)
+        if cls is not None:
+            found.add(f"{cls}.{event.method}")
+    if event.target is not None:
+        resolved = project.resolve_symbol(event.target)
+        if resolved is not None:
+            found.update({resolved, f"{resolved}.__init__"})
+    return found
 
 
 def _carries_session(project: Project, module: ModuleFacts, ref: Ref, context: Context) -> bool:

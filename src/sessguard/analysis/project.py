@@ -513,7 +513,8 @@ class Project:
         here, or carried over from the caller's own object for a call on `self`."""
         if event.ctor_args:
             init = self.method(function.class_qualname or "", "__init__")
-            cls = self.classes.get(self.functions[init].class_qualname or "") if init else None
+            known = self.functions.get(init) if init else None  # a neutral one has no facts
+            cls = self.classes.get(known.class_qualname or "") if known else None
             if init is None or cls is None:
                 return set()
             ctor = Event(

@@ -20,6 +20,10 @@ class ExtractOptions:
 
     project: frozenset[str] | None = None  # the scanned tree's top-level packages
     configured: frozenset[str] = frozenset()  # auth and regeneration functions configured
+    # facts only for the functions whose bytes can matter (`extract.lazy`); the names the
+    # phase-1 needles are built from (configured functions and identity keys)
+    lazy: bool = False
+    needle_names: frozenset[str] = frozenset()
 
 
 class RefKind(enum.Enum):
@@ -250,3 +254,5 @@ class ModuleFacts:
     environment: str | None = None
     # comments that may suppress findings: (line, text) of `# sessguard:` / `# nosec`
     comments: tuple[tuple[int, str], ...] = ()
+    # functions given no facts (`extract.lazy`): (qualname, the identifiers they name)
+    skipped: tuple[tuple[str, tuple[str, ...]], ...] = ()

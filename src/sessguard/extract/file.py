@@ -23,6 +23,7 @@ def extract_file(
     max_bytes: int,
     seconds: float,
     options: ExtractOptions | None = None,
+    force: frozenset[str] = frozenset(),
 ) -> ModuleFacts | FileError:
     data = read(path, display, max_bytes)
     if isinstance(data, FileError):
@@ -32,7 +33,7 @@ def extract_file(
         return source
     try:
         return extract_module(
-            source, module, is_package, deadline=time.monotonic() + seconds, options=options
+            source, module, is_package, deadline=time.monotonic() + seconds, options=options, force=force
         )
     except PartError as exc:
         return exc.error

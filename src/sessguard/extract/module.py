@@ -7,9 +7,9 @@ can run in any process and its result can be cached by content hash.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from sessguard.extract.cfg import GraphBuilder
@@ -25,6 +25,7 @@ from sessguard.extract.facts import (
     Ref,
     RefKind,
 )
+from sessguard.extract.lazy import Selection, select
 from sessguard.extract.names import (
     ModuleScope,
     add_bindings,
@@ -36,10 +37,11 @@ from sessguard.extract.names import (
 )
 from sessguard.extract.refs import ClassContext, FunctionScope, call_arguments
 from sessguard.extract.values import credential_check, find_principals, from_provider
-from sessguard.extract.walk import Body, Deadline, local_names, own_nodes
+from sessguard.extract.walk import Body, Deadline, definitions_in, local_names, own_nodes
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Environment
 from sessguard.model import Span
+from sessguard.needles import Needles, first_needles
 from sessguard.source import Source
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -55,6 +57,7 @@ def extract_module(
     knowledge: Knowledge = KNOWLEDGE,
     deadline: float | None = None,
     options: ExtractOptions | None = None,
+    force: frozenset[str] = frozenset(),
 ) -> ModuleFacts:
     """`options.project`: the top-level packages of the scanned tree (None: unknown). A call
     into any other package that neither the knowledge tables nor the configuration name
@@ -67,9 +70,13 @@ def extract_module(
     extractor = _Extractor(
         source, scope, frozenset(), knowledge, Deadline(deadline), options or ExtractOptions()
     )
+    options = options or ExtractOptions()
     for index, tree in enumerate(source.parts()):
         add_bindings(scope, tree.body)
         add_environment(scope, names, instances)
+        if options.lazy:
+            needles = phase_one(options)
+            extractor.select(select(tree, source.lines, module, needles, _words(scope, needles), force))
         extractor.module_body(tree, index, {environment[0]} if environment else set())
         del tree
     packages = frozenset(extractor.packages)
@@ -94,7 +101,23 @@ def extract_module(
         session_globals=tuple(sorted(scope.session_globals.items())),
         environment=environment[0] if environment else None,
         comments=suppression_comments(source.text),
+        skipped=tuple(extractor.skipped),
     )
+
+
+@functools.cache
+def phase_one(options: ExtractOptions) -> Needles:
+    return first_needles(options.needle_names)
+
+
+def _words(scope: ModuleScope, needles: Needles) -> frozenset[str]:
+    """Module-level names bound to something a needle finds: a function that writes only
+    the alias (`from flask import session as s`, `KEY = "beaker.session"`) can matter."""
+    found = {name for name, target in scope.imported.items() if needles.match(target.encode())}
+    found |= {name for name, value in scope.constants.items() if needles.match(value.encode())}
+    found |= {name for name, target in scope.instances.items() if needles.match(target.encode())}
+    found |= set(scope.session_globals)
+    return frozenset(found)
 
 
 def suppression_comments(text: str) -> tuple[tuple[int, str], ...]:
@@ -151,6 +174,15 @@ class _Extractor:
         self.evidence: list[Evidence] = []
         self.connections: list[tuple[str, str]] = []
         self.class_contexts: dict[str, ClassContext] = {}
+        self.wanted: set[int] | None = None  # with lazy facts: the function nodes to extract
+        self.skipped: list[tuple[str, tuple[str, ...]]] = []
+
+    def select(self, selection: Selection) -> None:
+        self.wanted = (self.wanted or set()) | selection.wanted
+        self.skipped.extend(selection.skipped)
+
+    def wants(self, node: FunctionNode) -> bool:
+        return self.wanted is None or id(node) in self.wanted
 
     # -- scopes ------------------------------------------------------------------------
 
@@ -191,7 +223,7 @@ class _Extractor:
         enclosing: FunctionScope | None,
         resolver: FunctionScope,
     ) -> None:
-        for stmt in _defs(body):
+        for stmt in definitions_in(body):
             qualname = f"{prefix}.{stmt.name}" if prefix else stmt.name
             if isinstance(stmt, ast.ClassDef):
                 self.class_def(stmt, qualname, enclosing, resolver)
@@ -223,7 +255,7 @@ class _Extractor:
                     if named:
                         ctx.attribute_types.setdefault(name, named)  # `session_class = RotatingSession`
         for method in node.body:
-            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and self.wants(method):
                 walked = own_nodes(method.body, self.deadline)
                 self.bodies[id(method)] = walked
                 for inner in walked.nodes:
@@ -242,7 +274,9 @@ class _Extractor:
         self.packages |= class_body.packages
         self.collect_evidence(class_body, resolver, module_level=True)
         methods = tuple(
-            (s.name, f"{qualname}.{s.name}") for s in _defs(node.body) if not isinstance(s, ast.ClassDef)
+            (s.name, f"{qualname}.{s.name}")
+            for s in definitions_in(node.body)
+            if not isinstance(s, ast.ClassDef)
         )
         self.definitions(node.body, qualname, ctx, enclosing, resolver)
         self.classes.append(
@@ -283,6 +317,8 @@ class _Extractor:
         enclosing: FunctionScope | None,
         resolver: FunctionScope,
     ) -> None:
+        if not self.wants(node):
+            return
         params = self.parameters(node, resolver)
         decorators = [resolver.resolve_qual(_decorator_callee(d)) or "" for d in node.decorator_list]
         static = any(d.endswith("staticmethod") for d in decorators)
@@ -494,21 +530,6 @@ class _Extractor:
 
     def config(self, key: str, value: ast.expr, line: int) -> None:
         self.evidence.append(Evidence("config", key, (("value", _value_text(value)),), line))
-
-
-def _defs(body: list[ast.stmt]) -> Iterator[FunctionNode | ast.ClassDef]:
-    for stmt in body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield stmt
-        else:
-            for name in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, name, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    yield from _defs(inner)
-            for handler in getattr(stmt, "handlers", []) or []:
-                yield from _defs(handler.body)
-            for case in getattr(stmt, "cases", []) or []:
-                yield from _defs(case.body)
 
 
 def _prepare_aliases(body: Body, scope: FunctionScope) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
@@ -113,3 +114,22 @@ def local_names(body: Body) -> set[str]:
         elif isinstance(node, ast.MatchMapping) and node.rest:
             found.add(node.rest)
     return found - declared_global
+
+
+def definitions_in(
+    body: list[ast.stmt],
+) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """The functions and classes a block defines, also inside its `if`, `try`, `with`,
+    loop and `match` blocks (not inside the definitions themselves)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield stmt
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    yield from definitions_in(inner)
+            for handler in getattr(stmt, "handlers", []) or []:
+                yield from definitions_in(handler.body)
+            for case in getattr(stmt, "cases", []) or []:
+                yield from definitions_in(case.body)

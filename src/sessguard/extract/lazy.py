@@ -1,0 +1,223 @@
+"""Which functions of a parsed file get facts: those whose bytes can matter.
+
+Building a function's graph and events is most of the per-file cost, and in a file that
+mentions a session at all most functions still cannot matter. A function gets facts when
+
+- its own source holds a phase-1 needle (`needles`), or a module-level name bound to
+  something that does (`from flask import session as s`, `KEY = "beaker.session"`);
+- a later prefilter round asked for it (`force`: it receives a session from a caller, or
+  calls a function that turned out to be relevant), or for another method of its class;
+- or it is linked by name, in the same file, to one that can be relevant: it names
+  such a function (a caller: then it can be relevant too), or such a function or the
+  code outside functions names it (a callee: a session may reach it as an argument).
+  Methods count through their class (`__init__` and the methods named, for a class that
+  is named or has a relevant method); every method of a class whose own statement a
+  needle finds counts; so do the functions nested in a wanted one and those enclosing it.
+
+Every other function is skipped and listed with the identifiers it names, so that a
+later round can still ask for it. A skipped function is what an inactive function was
+already: neutral wherever it is called (its class still lists it).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sessguard.extract.walk import definitions_in
+from sessguard.needles import Needles, identifiers
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(eq=False)
+class _Def:
+    node: FunctionNode | ast.ClassDef
+    qualname: str
+    parent: _Def | None
+    module_level: bool
+    words: frozenset[bytes]
+    children: list[_Def] = field(default_factory=list)
+
+    @property
+    def is_class(self) -> bool:
+        return isinstance(self.node, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The function nodes to extract, and the skipped functions with their words."""
+
+    wanted: frozenset[int]  # id() of the function nodes that get facts
+    skipped: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def select(
+    tree: ast.Module,
+    lines: tuple[str, ...],
+    prefix: str,
+    needles: Needles,
+    module_words: frozenset[str],
+    force: frozenset[str],
+) -> Selection:
+    defs = list(_collect(tree.body, prefix, None, lines))
+    functions = [d for d in defs if not d.is_class]
+    words = frozenset(w.encode() for w in module_words)
+    wanted: set[_Def] = {
+        d
+        for d in functions
+        if d.qualname in force or not d.words.isdisjoint(words) or needles.match(_segment(d.node, lines))
+    }
+    # a session that reaches one method of a class reaches the others through `self`
+    forced = {c for d in wanted if d.qualname in force and (c := _class_of(d)) is not None}
+    wanted.update(d for d in functions if d.parent in forced)
+    # code outside functions always has facts: what it names, and the classes whose own
+    # statement a needle finds (`class RedisSession(...)`), lead into functions too
+    free = _free_words(tree.body, lines)
+    for d in defs:
+        if isinstance(d.node, ast.ClassDef):
+            free |= _free_words(d.node.body, lines)
+            header = _header(d.node, lines)
+            if needles.match(header) or not identifiers(header).isdisjoint(words):
+                wanted.update(c for c in d.children if not c.is_class)
+    by_name: dict[bytes, list[_Def]] = {}
+    for d in defs:
+        if d.module_level:
+            by_name.setdefault(d.node.name.encode(), []).append(d)
+    classes: dict[_Def, list[_Def]] = {}
+    for d in functions:
+        if d.parent is not None and d.parent.is_class:
+            classes.setdefault(d.parent, []).append(d)
+    core = _callers(wanted, functions)
+    wanted = _callees(core, free, by_name, classes)
+    skipped = tuple(
+        (d.qualname, tuple(sorted(w.decode() for w in d.words))) for d in functions if d not in wanted
+    )
+    return Selection(frozenset(id(d.node) for d in wanted), skipped)
+
+
+def _callers(seeds: set[_Def], functions: list[_Def]) -> set[_Def]:
+    """The functions that can be relevant: the seeds and, transitively, the functions
+    that name one (a module-level function by its name, a method by its class's name, or
+    by its own name from a method of the same class), with those that enclose them."""
+    core = set(seeds)
+    while True:
+        named = {d.node.name.encode() for d in core if d.module_level}
+        named |= {c.node.name.encode() for d in core if (c := _class_of(d)) is not None}
+        own: dict[_Def, set[bytes]] = {}
+        for d in core:
+            if (c := _class_of(d)) is not None:
+                own.setdefault(c, set()).add(d.node.name.encode())
+        new = {
+            d
+            for d in functions
+            if d not in core
+            and (not d.words.isdisjoint(named) or (d.parent in own and not d.words.isdisjoint(own[d.parent])))
+        }
+        new |= {p for d in core for p in _enclosing(d)} - core
+        if not new:
+            return core
+        core |= new
+
+
+def _callees(
+    core: set[_Def], free: set[bytes], by_name: dict[bytes, list[_Def]], classes: dict[_Def, list[_Def]]
+) -> set[_Def]:
+    """What the relevant functions (and the code outside functions) lead into: the
+    module-level functions they name; for a class they name or one of whose methods is
+    relevant, its `__init__` and the methods they name; nested functions; transitively."""
+    wanted = set(core)
+    while True:
+        mentioned = set(free).union(*(d.words for d in wanted))
+        touched = {c for d in wanted if (c := _class_of(d)) is not None}
+        grown: set[_Def] = set()
+        for name in mentioned:
+            for target in by_name.get(name, ()):
+                if target.is_class:
+                    touched.add(target)
+                else:
+                    grown.add(target)
+        for cls in touched:
+            grown.update(
+                m
+                for m in classes.get(cls, ())
+                if m.node.name == "__init__" or m.node.name.encode() in mentioned
+            )
+        for d in list(wanted | grown):
+            grown.update(c for c in _nested(d) if not c.is_class)
+            grown.update(_enclosing(d))
+        new = grown - wanted
+        if not new:
+            return wanted
+        wanted |= new
+
+
+def _class_of(d: _Def) -> _Def | None:
+    """The class a method belongs to; None for a function."""
+    return d.parent if d.parent is not None and d.parent.is_class else None
+
+
+def _enclosing(d: _Def) -> Iterator[_Def]:
+    parent = d.parent
+    while parent is not None:
+        if not parent.is_class:
+            yield parent
+        parent = parent.parent
+
+
+def _collect(
+    body: list[ast.stmt], prefix: str, parent: _Def | None, lines: tuple[str, ...]
+) -> Iterator[_Def]:
+    for node in definitions_in(body):
+        qualname = f"{prefix}.{node.name}" if prefix else node.name
+        words = frozenset() if isinstance(node, ast.ClassDef) else identifiers(_segment(node, lines))
+        found = _Def(node, qualname, parent, parent is None, words)
+        if parent is not None:
+            parent.children.append(found)
+        yield found
+        yield from _collect(node.body, qualname, found, lines)
+
+
+def _free_words(body: list[ast.stmt], lines: tuple[str, ...]) -> set[bytes]:
+    """The identifiers of a block's statements that are not definitions (nor in them)."""
+    found: set[bytes] = set()
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        inner = [
+            block
+            for name in ("body", "orelse", "finalbody")
+            for block in [getattr(stmt, name, None)]
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt)
+        ]
+        handlers = [h.body for h in getattr(stmt, "handlers", []) or []]
+        cases = [c.body for c in getattr(stmt, "cases", []) or []]
+        if inner or handlers or cases:
+            found |= identifiers(_lines(lines, stmt.lineno, stmt.lineno))
+            for block in [*inner, *handlers, *cases]:
+                found |= _free_words(block, lines)
+        else:
+            found |= identifiers(_lines(lines, stmt.lineno, stmt.end_lineno or stmt.lineno))
+    return found
+
+
+def _header(node: ast.ClassDef, lines: tuple[str, ...]) -> bytes:
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    last = max(node.lineno, node.body[0].lineno - 1) if node.body else node.lineno
+    return _lines(lines, first, last)
+
+
+def _lines(lines: tuple[str, ...], first: int, last: int) -> bytes:
+    return "\n".join(lines[first - 1 : last]).encode("utf-8", "replace")
+
+
+def _nested(d: _Def) -> Iterable[_Def]:
+    for child in d.children:
+        yield child
+        yield from _nested(child)
+
+
+def _segment(node: FunctionNode | ast.ClassDef, lines: tuple[str, ...]) -> bytes:
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return _lines(lines, first, node.end_lineno or node.lineno)
