@@ -79,11 +79,14 @@ class _Ignored:
         except OSError:
             return
 
-    def skip(self, path: Path, root: Path, is_dir: bool) -> bool:
-        if is_dir and (path.name in self.names or path.name.endswith(".egg-info")):
+    def skip(self, given: str, root: Path, is_dir: bool) -> bool:
+        """Whether the walk leaves the path out (a directory: without descending)."""
+        name = os.path.basename(given)
+        if is_dir and (name in self.names or name.endswith(".egg-info")):
             return True
         if self.patterns is None and not self.specs:
             return False
+        path = Path(given)
         suffix = "/" if is_dir else ""
         if self.patterns is not None and self.patterns.match_file(path.relative_to(root).as_posix() + suffix):
             return True
@@ -276,14 +279,14 @@ def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Ite
                 else:
                     is_dir = entry.is_dir(follow_symlinks=False)
                 if is_dir:
-                    if not ignored.skip(Path(path), root, is_dir=True):
+                    if not ignored.skip(path, root, is_dir=True):
                         stack.append(path)
                     continue
                 if not entry.name.endswith(".py"):
                     if is_dependency_file(entry.name) and not entry.is_symlink():
                         result.dependency_files.append(Path(os.path.abspath(path)))
                     continue
-                if ignored.skip(Path(path), root, is_dir=False):
+                if ignored.skip(path, root, is_dir=False):
                     continue
                 if not (os.path.isfile(path) if follow else entry.is_file(follow_symlinks=False)):
                     result.errors.append(FileError(_shown(Path(path)), "not-regular", "not a regular file"))

@@ -16,7 +16,6 @@ BASE_NEEDLES = (
     "SESSION",
     "login_user",
     "login_bare",
-    "remember",
     "user_logged_in",
     "user_authenticated",
     "IdentityPolicy",

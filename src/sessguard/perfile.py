@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
 # results that depend on the moment, not on the bytes: never cached
 UNCACHED = frozenset({"timeout", "internal"}) | UNJUDGED
-POOL_BELOW = 24  # fewer files than this are quicker to extract here than to ship out
+# less source than this is quicker to extract here than to ship to worker processes
+# (starting them costs about as much as extracting 2 MB of matched files)
+POOL_BELOW_BYTES = 4 << 20
 BATCH = 16
 
 Result = ModuleFacts | FileError
@@ -71,6 +73,7 @@ class Stage:
     force: dict[SourceFile, frozenset[str]] = field(default_factory=dict)
     # each readable file's `words_of` index, from its one read (or the cache's index)
     words: dict[SourceFile, bytes] = field(default_factory=dict)
+    sizes: dict[SourceFile, int] = field(default_factory=dict)
     _pool: Executor | None = field(default=None, repr=False)
 
     def prepare(self) -> dict[SourceFile, str]:
@@ -170,6 +173,7 @@ class Stage:
         for done, file in enumerate(self.files, 1):
             self.monitor.progress("reading", done, len(self.files))
             signature = _signature(file.path)
+            self.sizes[file] = signature[2] if signature else 0
             known = index.get(file.display, signature)
             if known is not None:
                 out.hashes[file], matched, self.words[file] = known
@@ -244,7 +248,8 @@ class Stage:
     def _compute(self, files: Sequence[SourceFile]) -> Iterator[Timed]:
         """Each file's result and the seconds it took, in the order of `files`."""
         jobs = [_job(f, self.config, self.options, self.force.get(f, frozenset())) for f in files]
-        if self.jobs <= 1 or (self._pool is None and len(jobs) < POOL_BELOW):
+        size = sum(self.sizes.get(f, 0) for f in files)
+        if self.jobs <= 1 or (self._pool is None and size < POOL_BELOW_BYTES):
             yield from map(_timed, jobs)
             return
         for batch in self._workers().map(_work, _batched(jobs, BATCH)):

@@ -55,7 +55,8 @@ def build_layout(
         if PurePosixPath(display).name in HOME_FILES
     }
     tests = frozenset(module for module, _, below in files if is_test_path(below))
-    homes = {module: _home(display, markers) for module, display, _ in files}
+    found: dict[str, str] = {}
+    homes = {module: _home(display, markers, found) for module, display, _ in files}
     by_home: dict[str, list[Dependency]] = {}
     for dep in dependencies:
         where = str(PurePosixPath(dep.path).parent)
@@ -72,11 +73,19 @@ def is_test_path(below: str) -> bool:
     return bool(_TEST_FILE.match(parts[-1])) or bool(TEST_DIRECTORIES & set(parts[:-1]))
 
 
-def _home(display: str, markers: set[str]) -> str:
-    for parent in PurePosixPath(display).parents:
-        if str(parent) in markers:
-            return str(parent)
-    return ""
+def _home(display: str, markers: set[str], found: dict[str, str]) -> str:
+    """The nearest directory above `display` that holds a marker ("" for none); `found`
+    remembers the answer per directory."""
+    head, _, _ = display.rpartition("/")
+    directory = head or ("/" if display.startswith("/") else ".")
+    if directory not in found:
+        if directory in markers:
+            found[directory] = directory
+        elif directory in (".", "/"):
+            found[directory] = ""
+        else:
+            found[directory] = _home(directory, markers, found)
+    return found[directory]
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Building a function's graph and events is most of the per-file cost, and in a file that
 mentions a session at all most functions still cannot matter. A function gets facts when
 
-- its own source holds a phase-1 needle (`needles`), or a module-level name bound to
-  something that does (`from flask import session as s`, `KEY = "beaker.session"`);
+- its own code (not its docstring or comments) holds a phase-1 needle (`needles`), or
+  a module-level name bound to something that does (`from flask import session as s`,
+  `KEY = "beaker.session"`);
 - a later prefilter round asked for it (`force`: it receives a session from a caller, or
   calls a function that turned out to be relevant), or for another method of its class;
 - or it is linked by name, in the same file, to one that can be relevant: it names
@@ -13,6 +14,8 @@ mentions a session at all most functions still cannot matter. A function gets fa
   Methods count through their class (`__init__` and the methods named, for a class that
   is named or has a relevant method); every method of a class whose own statement a
   needle finds counts; so do the functions nested in a wanted one and those enclosing it.
+  Code outside functions that can matter (`app.session_interface = ...`) leads into the
+  functions it names like a relevant function.
 
 Every other function is skipped and listed with the identifiers it names, so that a
 later round can still ask for it. A skipped function is what an inactive function was
@@ -22,7 +25,7 @@ already: neutral wherever it is called (its class still lists it).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sessguard.extract.walk import definitions_in
@@ -51,6 +54,9 @@ class Selection:
 
     wanted: frozenset[int]  # id() of the function nodes that get facts
     skipped: tuple[tuple[str, tuple[str, ...]], ...]
+    # id() of the classes whose body (outside methods) holds nothing that can matter and
+    # none of whose methods gets facts: their body is not walked for evidence
+    bare: frozenset[int] = frozenset()
 
 
 def select(
@@ -61,6 +67,7 @@ def select(
     module_words: frozenset[str],
     force: frozenset[str],
 ) -> Selection:
+    lines = _code_lines(tree, lines)
     defs = list(_collect(tree.body, prefix, None, lines))
     functions = [d for d in defs if not d.is_class]
     words = frozenset(w.encode() for w in module_words)
@@ -72,12 +79,20 @@ def select(
     # a session that reaches one method of a class reaches the others through `self`
     forced = {c for d in wanted if d.qualname in force and (c := _class_of(d)) is not None}
     wanted.update(d for d in functions if d.parent in forced)
+
     # code outside functions always has facts: what it names, and the classes whose own
     # statement a needle finds (`class RedisSession(...)`), lead into functions too
-    free = _free_words(tree.body, lines)
+    def matters(text: bytes) -> bool:
+        return needles.match(text) or not identifiers(text).isdisjoint(words)
+
+    free = _free_words(tree.body, lines, matters)
+    quiet: set[_Def] = set()
     for d in defs:
         if isinstance(d.node, ast.ClassDef):
-            free |= _free_words(d.node.body, lines)
+            own = _free_words(d.node.body, lines, matters)
+            if not own:
+                quiet.add(d)
+            free |= own
             header = _header(d.node, lines)
             if needles.match(header) or not identifiers(header).isdisjoint(words):
                 wanted.update(c for c in d.children if not c.is_class)
@@ -94,7 +109,8 @@ def select(
     skipped = tuple(
         (d.qualname, tuple(sorted(w.decode() for w in d.words))) for d in functions if d not in wanted
     )
-    return Selection(frozenset(id(d.node) for d in wanted), skipped)
+    quiet -= {c for d in wanted if (c := _class_of(d)) is not None}
+    return Selection(frozenset(id(d.node) for d in wanted), skipped, frozenset(id(c.node) for c in quiet))
 
 
 def _callers(seeds: set[_Def], functions: list[_Def]) -> set[_Def]:
@@ -179,8 +195,41 @@ def _collect(
         yield from _collect(node.body, qualname, found, lines)
 
 
-def _free_words(body: list[ast.stmt], lines: tuple[str, ...]) -> set[bytes]:
-    """The identifiers of a block's statements that are not definitions (nor in them)."""
+def _code_lines(tree: ast.Module, lines: tuple[str, ...]) -> tuple[str, ...]:
+    """The lines with docstrings and comments blanked: a word there is no code. A `#`
+    counts as a comment only when no quote precedes it on its line (else it may sit in a
+    string, and the line is kept whole); a line inside a longer string may lose its
+    tail, which is string text either way."""
+    blank: set[int] = set()
+    work: list[ast.AST] = [tree]
+    while work:
+        node = work.pop()
+        body = getattr(node, "body", None)
+        if not isinstance(body, list) or not body:
+            continue
+        first = body[0]
+        if (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        ):
+            blank.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+        work.extend(definitions_in(body))
+    code = []
+    for number, line in enumerate(lines, 1):
+        if number in blank or line.lstrip().startswith("#"):
+            code.append("")
+            continue
+        hash_at = line.find("#")
+        if hash_at >= 0 and "'" not in line[:hash_at] and '"' not in line[:hash_at]:
+            line = line[:hash_at]
+        code.append(line)
+    return tuple(code)
+
+
+def _free_words(body: list[ast.stmt], lines: tuple[str, ...], matters: Callable[[bytes], bool]) -> set[bytes]:
+    """The identifiers of those statements of a block that are not definitions (nor in
+    them) and that can matter themselves."""
     found: set[bytes] = set()
     for stmt in body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -194,11 +243,13 @@ def _free_words(body: list[ast.stmt], lines: tuple[str, ...]) -> set[bytes]:
         handlers = [h.body for h in getattr(stmt, "handlers", []) or []]
         cases = [c.body for c in getattr(stmt, "cases", []) or []]
         if inner or handlers or cases:
-            found |= identifiers(_lines(lines, stmt.lineno, stmt.lineno))
+            text = _lines(lines, stmt.lineno, stmt.lineno)
             for block in [*inner, *handlers, *cases]:
-                found |= _free_words(block, lines)
+                found |= _free_words(block, lines, matters)
         else:
-            found |= identifiers(_lines(lines, stmt.lineno, stmt.end_lineno or stmt.lineno))
+            text = _lines(lines, stmt.lineno, stmt.end_lineno or stmt.lineno)
+        if matters(text):
+            found |= identifiers(text)
     return found
 
 

@@ -176,10 +176,12 @@ class _Extractor:
         self.class_contexts: dict[str, ClassContext] = {}
         self.wanted: set[int] | None = None  # with lazy facts: the function nodes to extract
         self.skipped: list[tuple[str, tuple[str, ...]]] = []
+        self.bare: set[int] = set()
 
     def select(self, selection: Selection) -> None:
         self.wanted = (self.wanted or set()) | selection.wanted
         self.skipped.extend(selection.skipped)
+        self.bare |= selection.bare
 
     def wants(self, node: FunctionNode) -> bool:
         return self.wanted is None or id(node) in self.wanted
@@ -270,9 +272,10 @@ class _Extractor:
                     d.endswith(".cached_property") for d in decorators
                 ):
                     ctx.properties.add(method.name)
-        class_body = own_nodes(node.body, self.deadline)
-        self.packages |= class_body.packages
-        self.collect_evidence(class_body, resolver, module_level=True)
+        if id(node) not in self.bare:
+            class_body = own_nodes(node.body, self.deadline)
+            self.packages |= class_body.packages
+            self.collect_evidence(class_body, resolver, module_level=True)
         methods = tuple(
             (s.name, f"{qualname}.{s.name}")
             for s in definitions_in(node.body)
