@@ -7,12 +7,12 @@ import hashlib
 import json
 import shutil
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
 from harness import SHARED, SHARED_CASES, expectations, projects
+from msgspec.structs import replace
 
 from sessguard.cli import main
 from sessguard.fix.apply import apply, plan_changes

@@ -133,20 +133,32 @@ def schema(*types: Any) -> str:
     def visit(tp: Any) -> None:
         for arg in get_args(tp):
             visit(arg)
-        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if _is_record(tp):
             name = f"{tp.__module__}.{tp.__qualname__}"
             if name in seen:
                 return
             hints = _hints(tp)
-            seen[name] = repr([(f.name, repr(hints[f.name])) for f in dataclasses.fields(tp)])
-            for f in dataclasses.fields(tp):
-                visit(hints[f.name])
+            seen[name] = repr([(f, repr(hints[f])) for f in _field_names(tp)])
+            for f in _field_names(tp):
+                visit(hints[f])
         elif isinstance(tp, type) and issubclass(tp, enum.Enum):
             seen[f"{tp.__module__}.{tp.__qualname__}"] = repr([m.value for m in tp])
 
     for tp in types:
         visit(tp)
     return repr(sorted(seen.items()))
+
+
+def _is_record(tp: Any) -> bool:
+    """A dataclass, or a `msgspec.Struct` (the facts and the report: quick to create)."""
+    return isinstance(tp, type) and (dataclasses.is_dataclass(tp) or hasattr(tp, "__struct_fields__"))
+
+
+def _field_names(tp: type) -> list[str]:
+    struct_fields: tuple[str, ...] | None = getattr(tp, "__struct_fields__", None)
+    if struct_fields is not None:
+        return list(struct_fields)
+    return [f.name for f in dataclasses.fields(tp)]
 
 
 def _hints(tp: type) -> dict[str, Any]:
@@ -188,7 +200,7 @@ def _build_encoder(tp: Any) -> Codec | None:
         return lambda value: [[a if k is None else k(a), b if v is None else v(b)] for a, b in value.items()]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return lambda value: value.value
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if _is_record(tp):
         return _dataclass_encoder(tp)
     if tp in (list, tuple):
         return lambda value: [encode(v) for v in value]
@@ -202,7 +214,7 @@ def _build_encoder(tp: Any) -> Codec | None:
 def _dataclass_encoder(tp: type) -> Codec:
     """Fields in order; each field's encoder is looked up on first use, since classes may
     refer to each other."""
-    names = [f.name for f in dataclasses.fields(tp)]
+    names = _field_names(tp)
     parts: list[tuple[str, Codec | None]] = []
 
     def encode_instance(value: Any) -> Any:
@@ -269,7 +281,7 @@ def _build_decoder(tp: Any) -> Codec:
         return lambda data: {k(pair[0]): v(pair[1]) for pair in (_pair(p) for p in _list(data))}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if _is_record(tp):
         return _dataclass_decoder(tp)
     raise TypeError(f"cannot decode {tp}")
 
@@ -282,7 +294,7 @@ def _dataclass_decoder(tp: type) -> Codec:
         raise TypeError(f"{tp.__name__} cannot be rebuilt field by field")
     slotted = hasattr(tp, "__slots__")
     hints = _hints(tp)
-    names = [f.name for f in dataclasses.fields(tp)]
+    names = _field_names(tp)
     plain = {str, int, bool}
     parts: list[tuple[str, type | None, Codec]] = [
         (name, hints[name] if hints[name] in plain else None, _decoder(hints[name])) for name in names

@@ -392,7 +392,7 @@ def run_scan(args: argparse.Namespace) -> int:
 def run_hook(args: argparse.Namespace) -> int:
     """Analyse the whole project (a helper's change can expose a login elsewhere), report
     what lies in the files pre-commit passed."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from sessguard.discover import display_path
 

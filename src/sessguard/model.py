@@ -7,7 +7,8 @@ can build and exchange these values.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 RULE_ID = "python-session-fixation"
 SUPPRESSION_RULE_ID = "sessguard-suppression"
@@ -52,8 +53,7 @@ class Order(enum.Enum):
     EITHER = "either"
 
 
-@dataclass(frozen=True, order=True, slots=True)
-class Span:
+class Span(Struct, frozen=True, order=True):
     """A source range: 1-based lines and columns, end column exclusive."""
 
     line: int
@@ -62,16 +62,14 @@ class Span:
     end_column: int
 
 
-@dataclass(frozen=True)
-class TraceStep:
+class TraceStep(Struct, frozen=True):
     path: str
     line: int
     column: int
     note: str
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(Struct, frozen=True):
     """Replace the text from (line, column) up to (end_line, end_column), 1-based, end
     exclusive, with `text`; an insertion when the two positions are equal."""
 
@@ -90,8 +88,7 @@ class Placement(enum.Enum):
     FACTORY = "factory"  # aiohttp: the `get_session` call before it becomes `new_session`
 
 
-@dataclass(frozen=True)
-class FixPlan:
+class FixPlan(Struct, frozen=True):
     """What `sessguard fix` writes for a finding, decided from the facts: the statement to
     insert (or the call to change) and where, the imports it needs. Without a placement
     there is no automatic fix and `description` says why. `edits` are the concrete text
@@ -110,8 +107,7 @@ class FixPlan:
         return self.placement is not None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     rule_id: str
     path: str
     span: Span
@@ -134,8 +130,7 @@ class Finding:
         return self.message if end < 0 else self.message[: end + 1]
 
 
-@dataclass(frozen=True, order=True)
-class FileError:
+class FileError(Struct, frozen=True, order=True):
     path: str
     kind: str
     message: str
@@ -143,15 +138,13 @@ class FileError:
     column: int | None = None
 
 
-@dataclass(frozen=True)
-class Stats:
+class Stats(Struct, frozen=True):
     files_discovered: int = 0
     files_analyzed: int = 0
     files_skipped: int = 0
 
 
-@dataclass(frozen=True)
-class Suppressed:
+class Suppressed(Struct, frozen=True):
     """A finding the user has accepted: inline (with a reason) or through a baseline."""
 
     finding: Finding
@@ -159,8 +152,7 @@ class Suppressed:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class BaselineEntry:
+class BaselineEntry(Struct, frozen=True):
     rule_id: str
     path: str
     function: str
@@ -172,8 +164,7 @@ class BaselineEntry:
         return (self.rule_id, self.path, self.function, self.statement_hash)
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Struct, frozen=True):
     version: str
     findings: tuple[Finding, ...]
     errors: tuple[FileError, ...]

@@ -9,8 +9,11 @@ project uses; nothing here names a framework.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import PurePosixPath
+
+from msgspec import Struct, field
 
 from sessguard.analysis.project import Context, Project
 from sessguard.analysis.stores import StoreInfo, shown_calls
@@ -21,8 +24,7 @@ from sessguard.frameworks.identity import FLAG_KEYS, IdentityVocabulary, is_pend
 from sessguard.model import Order, Span
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(Struct, frozen=True):
     """Where an event is reported: its file, its statement's span, its text."""
 
     path: str
@@ -34,15 +36,13 @@ class Site:
         return self.span.line
 
 
-@dataclass(frozen=True)
-class FalseFriend:
+class FalseFriend(Struct, frozen=True):
     site: Site
     reason: str
     via: tuple[Site, ...] = ()  # the calls through which it was reached, outermost first
 
 
-@dataclass(frozen=True)
-class AuthEvent:
+class AuthEvent(Struct, frozen=True):
     framework: str
     site: Site
     what: str  # "logs the user in", "stores the identity 'user_id'"
@@ -53,35 +53,29 @@ class AuthEvent:
     uncertain_policy: bool = False
 
 
-@dataclass(frozen=True)
-class Regen:
+class Regen(Struct, frozen=True):
     order: Order
     site: Site
     needs_data: bool = False
 
 
-@dataclass(frozen=True)
-class Empty:
+class Empty(Struct, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(Struct, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class Friend:
+class Friend(Struct, frozen=True):
     friend: FalseFriend
 
 
-@dataclass(frozen=True)
-class Auth:
+class Auth(Struct, frozen=True):
     event: AuthEvent
 
 
-@dataclass(frozen=True)
-class CallOf:
+class CallOf(Struct, frozen=True):
     """A call of a project function: its summary (under `context`) decides."""
 
     callee: str
@@ -96,8 +90,7 @@ EMPTY = Empty()
 WRITE = Write()
 
 
-@dataclass(frozen=True)
-class Extensions:
+class Extensions(Struct, frozen=True):
     """Project-configured knowledge (SPEC §10)."""
 
     auth_functions: frozenset[str] = frozenset()
@@ -109,7 +102,7 @@ class Extensions:
 class EffectResolver:
     project: Project
     stores: Mapping[str, StoreInfo]
-    extensions: Extensions = Extensions()
+    extensions: Extensions = dataclass_field(default_factory=Extensions)
     # login calls made safe by a signal receiver that regenerates (SPEC §7)
     protected_signals: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None

@@ -9,7 +9,8 @@ that is not a literal) every branch stays.
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from sessguard.analysis.project import Context
 from sessguard.extract.facts import FunctionFacts

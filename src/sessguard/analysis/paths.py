@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from msgspec import Struct
+
 from sessguard.analysis.effects import (
     Auth,
     AuthEvent,
@@ -34,8 +36,7 @@ from sessguard.extract.facts import ENTRY, RAISE_EXIT, RETURN_EXIT, FunctionFact
 from sessguard.model import Order
 
 
-@dataclass(frozen=True)
-class Hop:
+class Hop(Struct, frozen=True):
     """One level of a chain: the node of `function` through which an event is reached."""
 
     function: str
@@ -55,8 +56,7 @@ class Exposure:
     friends: frozenset[FalseFriend] = field(compare=False)
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(Struct, frozen=True):
     regen: Order | None  # regenerates on every path that returns normally
     regen_some: bool  # regenerates on some path that returns normally
     exits: frozenset[bool]  # is the session empty when it returns? (each possibility)

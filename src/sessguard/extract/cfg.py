@@ -13,7 +13,8 @@ took effect, so a regeneration that raised has not happened on the handler's pat
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from sessguard.extract.events import EventCollector, segment
 from sessguard.extract.facts import (
@@ -35,8 +36,7 @@ CATCH_ALL = frozenset({"Exception", "BaseException"})
 SUPPRESSORS = frozenset({"contextlib.suppress"})
 
 
-@dataclass
-class Pending:
+class Pending(Struct):
     """A dangling edge: from `node`, taken with `label`, to whatever comes next."""
 
     node: int
@@ -48,14 +48,12 @@ class Pending:
 Frontier = list[Pending]
 
 
-@dataclass
-class Loop:
+class Loop(Struct):
     head: int
     breaks: Frontier = field(default_factory=list)
 
 
-@dataclass
-class Catch:
+class Catch(Struct):
     """Exceptions raised inside the protected body land on `landing`; a `raise` statement
     that none of the handlers is sure to catch also goes on outward."""
 
@@ -64,16 +62,14 @@ class Catch:
     handles: bool = True  # False for `try`/`finally`: its landing only leads out again
 
 
-@dataclass
-class Finally:
+class Finally(Struct):
     body: list[ast.stmt]
 
 
 Frame = Loop | Catch | Finally
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(Struct, frozen=True):
     nodes: tuple[Node, ...]
     successors: tuple[tuple[Edge, ...], ...]
     events: tuple[Event, ...]

@@ -9,13 +9,13 @@ session store and the project's own functions are known.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from sessguard.model import Span
 
 
-@dataclass(frozen=True, slots=True)
-class ExtractOptions:
+class ExtractOptions(Struct, frozen=True):
     """What the per-file stage may know of the whole scan (part of a cache entry's key)."""
 
     project: frozenset[str] | None = None  # the scanned tree's top-level packages
@@ -37,8 +37,7 @@ class RefKind(enum.Enum):
     LITERAL = "literal"  # only in call contexts: a parameter that receives a literal
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(Struct, frozen=True):
     """A session, a request, or a parameter that may carry either.
 
     `path` is the attribute/item path walked from the request or parameter, such as
@@ -56,8 +55,7 @@ class Ref:
     method: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(Struct, frozen=True):
     """A session key as written: a literal, or what resolves to one at link time (SPEC
     §4.2): a constant's name, a class attribute (`self.user_key`), a parameter bound per
     call site, or a join of such parts."""
@@ -86,8 +84,7 @@ class Key:
         return not (self.literal is not None or self.symbol or self.attr or self.param or self.parts)
 
 
-@dataclass(frozen=True, slots=True)
-class Arg:
+class Arg(Struct, frozen=True):
     """A call argument that may carry a session or a request to the callee."""
 
     ref: Ref
@@ -103,8 +100,7 @@ class EventKind(enum.Enum):
     SESSION_DEL = "session-del"  # del session[k], del session.<name>
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(Struct, frozen=True):
     kind: EventKind
     span: Span  # the expression
     stmt: Span  # where a finding about it is reported
@@ -151,8 +147,7 @@ class NodeKind(enum.Enum):
     RAISE = "raise"
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(Struct, frozen=True):
     target: int
     # an exceptional edge leaves its source before the source's event took effect
     exceptional: bool = False
@@ -163,8 +158,7 @@ class Edge:
     guard: tuple[str, str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Struct, frozen=True):
     kind: NodeKind
     event: int = -1
     line: int = 0
@@ -173,14 +167,12 @@ class Node:
 ENTRY, RETURN_EXIT, RAISE_EXIT = 0, 1, 2
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(Struct, frozen=True):
     name: str
     annotation: str | None = None  # resolved qualified name of the annotation
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionFacts:
+class FunctionFacts(Struct, frozen=True):
     qualname: str
     name: str
     module: str
@@ -208,8 +200,7 @@ class FunctionFacts:
     rotates_on: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ClassFacts:
+class ClassFacts(Struct, frozen=True):
     qualname: str
     bases: tuple[str, ...]
     methods: tuple[tuple[str, str], ...]  # (name, function qualname)
@@ -221,8 +212,7 @@ class ClassFacts:
     init_params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(Struct, frozen=True):
     """A fact about the session store seen in code: a call, a setting, a middleware."""
 
     kind: str  # "call", "config", "interface", "middleware"
@@ -231,8 +221,7 @@ class Evidence:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleFacts:
+class ModuleFacts(Struct, frozen=True):
     path: str
     module: str
     is_package: bool

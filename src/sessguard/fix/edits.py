@@ -17,8 +17,10 @@ import io
 import re
 import tokenize
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from sessguard.model import Edit, FixPlan, Placement, Span
 from sessguard.source import read

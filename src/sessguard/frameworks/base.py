@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from sessguard.model import Order, Placement, Store
 
@@ -26,8 +27,7 @@ class EffectKind(enum.Enum):
     NORETURN = "noreturn"  # the call always raises (abort(), bottle's redirect())
 
 
-@dataclass(frozen=True)
-class Effect:
+class Effect(Struct, frozen=True):
     kind: EffectKind
     order: Order | None = None
     needs_data: bool = False  # a regeneration that does nothing on an empty session
@@ -58,8 +58,7 @@ NEUTRAL: Effects = ()
 ANY_STORE = "*"
 
 
-@dataclass(frozen=True)
-class StoreTable:
+class StoreTable(Struct, frozen=True):
     """Effects of one operation by store: a backend name, a `Store` value, or `*`."""
 
     rows: Mapping[str, Effects]
@@ -83,8 +82,7 @@ MAPPING_WRITES: Mapping[str, StoreTable] = {
 }
 
 
-@dataclass(frozen=True)
-class LoginCall:
+class LoginCall(Struct, frozen=True):
     """A library call that logs a user in (SPEC §4.1 and §5.3)."""
 
     what: str  # completes "`call(...)` ..." e.g. "logs the user in"
@@ -106,13 +104,11 @@ class SignalTiming(enum.Enum):
     AFTER_ROTATION = "after-rotation"  # receivers run after the key was cycled (Django)
 
 
-@dataclass(frozen=True)
-class Signal:
+class Signal(Struct, frozen=True):
     timing: SignalTiming
 
 
-@dataclass(frozen=True)
-class StoreSignal:
+class StoreSignal(Struct, frozen=True):
     """Evidence about the session store found in code, settings or dependencies.
 
     `kind` is what is matched: `call` (a resolved callee), `config` (a settings key set to
@@ -133,8 +129,7 @@ class StoreSignal:
     below: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Struct, frozen=True):
     """How to fix a finding on one backend: in one sentence, and (when an automatic fix
     exists) the statement `sessguard fix` writes and where. The statement is a template:
     `{session}`, `{request}`, `{app}` and `{cherrypy}` become the names in scope at the
@@ -148,8 +143,7 @@ class Fix:
     before_ok: bool = False
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(Struct, frozen=True):
     """Names a framework puts into the globals of its own files, with no import.
 
     web2py runs `models/` and `controllers/` with `session`, `auth`, `redirect` ...
@@ -162,8 +156,7 @@ class Environment:
     instances: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Framework:
+class Framework(Struct, frozen=True):
     name: str
     title: str
     # top-level import names whose presence means the project uses this framework
