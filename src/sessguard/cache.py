@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, Union, get_args, get_origin
 
+import msgspec
+
 from sessguard import __version__
 
 T = TypeVar("T")
@@ -60,6 +62,12 @@ def digest(*parts: str | bytes) -> str:
     return hasher.hexdigest()
 
 
+class _Entry(msgspec.Struct):
+    key: str
+    version: str
+    value: msgspec.Raw
+
+
 class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -77,6 +85,23 @@ class Cache:
                 raise ValueError("foreign entry")
             value = decode(entry.get("value"))
         except (OSError, ValueError, TypeError, KeyError, RecursionError):
+            value = None
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def get_typed(self, kind: str, key: str, tp: Any) -> Any:
+        """An entry whose value is plain JSON of type `tp`, decoded and checked in one pass
+        by msgspec (the file index of a large tree is read on every warm scan)."""
+        try:
+            raw = self._path(kind, key).read_bytes()
+            entry = msgspec.json.decode(raw, type=_Entry)
+            if entry.key != key or entry.version != __version__:
+                raise ValueError("foreign entry")
+            value = msgspec.json.decode(entry.value, type=tp, strict=True)
+        except (OSError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             value = None
         if value is None:
             self.misses += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -67,10 +68,11 @@ class _Ignored:
         self.gitignore = gitignore
         self.specs: dict[Path, pathspec.GitIgnoreSpec] = {}
 
-    def load(self, directory: Path, listed: bool = True) -> None:
+    def load(self, given: str, listed: bool = True) -> None:
         """Read the directory's `.gitignore`; `listed` says whether the listing holds one."""
         if not self.gitignore or not listed:
             return
+        directory = Path(given)
         ignore = directory / ".gitignore"
         try:
             if ignore.is_file() and not ignore.is_symlink() and ignore.stat().st_size < 1 << 20:
@@ -110,6 +112,19 @@ class Discovery:
     errors: list[FileError] = field(default_factory=list)
     dependency_files: list[Path] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # by kind: "symlink"
+
+
+TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+_TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
+
+
+def is_test_path(below: str) -> bool:
+    """A test module: `test_*.py`, `*_test.py`, `conftest.py`, or a file whose path below the
+    scanned directory passes through `tests`, `test` or `testing`."""
+    parts = [part for part in below.split("/") if part not in ("", ".")]
+    if not parts:
+        return False
+    return bool(_TEST_FILE.match(parts[-1])) or not TEST_DIRECTORIES.isdisjoint(parts[:-1])
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -256,7 +271,7 @@ def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Ite
             )
             continue
         visited.add((info.st_dev, info.st_ino))
-        ignored.load(Path(directory), any(entry.name == ".gitignore" for entry in entries))
+        ignored.load(directory, any(entry.name == ".gitignore" for entry in entries))
         for entry in entries:
             try:
                 if not entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):

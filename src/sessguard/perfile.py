@@ -71,8 +71,10 @@ class Stage:
     phase_one: list[SourceFile] = field(default_factory=list)
     # functions a round asked for that the file's facts skipped (`extract.lazy`)
     force: dict[SourceFile, frozenset[str]] = field(default_factory=dict)
-    # each readable file's `words_of` index, from its one read (or the cache's index)
+    # each readable file's `words_of` index, from its one read this run
     words: dict[SourceFile, bytes] = field(default_factory=dict)
+    # the indexes the cache kept of the files not read this run, loaded when first needed
+    _kept_words: dict[str, str] | None = field(default=None, repr=False)
     sizes: dict[SourceFile, int] = field(default_factory=dict)
     _pool: Executor | None = field(default=None, repr=False)
 
@@ -176,7 +178,7 @@ class Stage:
             self.sizes[file] = signature[2] if signature else 0
             known = index.get(file.display, signature)
             if known is not None:
-                out.hashes[file], matched, self.words[file] = known
+                out.hashes[file], matched = known
                 if matched and file.module not in self.tests:
                     wanted.append(file)
                 continue
@@ -191,10 +193,21 @@ class Stage:
             if matched and file.module not in self.tests:
                 wanted.append(file)
             if signature is not None and self.cache:
-                index.put(file.display, signature, out.hashes[file], matched, words)
+                index.put(file.display, signature, out.hashes[file], matched)
         if self.cache and index.changed:
+            kept = self._kept()
+            kept.update((f.display, w.decode("latin-1")) for f, w in self.words.items())
+            live = {f.display for f in self.files}
+            self.cache.put("words", self._index_key(), {d: w for d, w in kept.items() if d in live})
             index.save(self.cache, self._index_key())
         return wanted
+
+    def _kept(self) -> dict[str, str]:
+        """The word indexes of the last scan (an unchanged tree's scan never needs them)."""
+        if self._kept_words is None:
+            found = self.cache.get_typed("words", self._index_key(), dict[str, str]) if self.cache else None
+            self._kept_words = found or {}
+        return self._kept_words
 
     def _index_key(self) -> str:
         from sessguard.cache import digest, stable
@@ -206,6 +219,9 @@ class Stage:
         """From the file's index: no file is read a second time (an unreadable one, which
         has none, could matter)."""
         words = self.words.get(file)
+        if words is None:
+            kept = self._kept().get(file.display)
+            words = kept.encode("latin-1") if kept is not None else None
         return True if words is None else needles.match_index(words)
 
     def _key(self, file: SourceFile, content: str) -> str:
@@ -303,32 +319,26 @@ def _signature(path: os.PathLike[str] | str) -> Signature | None:
 class FileIndex:
     """What the last scan learnt of each file from its bytes, by the file's signature."""
 
-    entries: dict[str, tuple[Signature, str, bool, str]] = field(default_factory=dict)
+    entries: dict[str, tuple[Signature, str, bool]] = field(default_factory=dict)
     changed: bool = False
 
-    def get(self, display: str, signature: Signature | None) -> tuple[str, bool, bytes] | None:
+    def get(self, display: str, signature: Signature | None) -> tuple[str, bool] | None:
         entry = self.entries.get(display)
         if signature is None or entry is None or entry[0] != signature:
             return None
-        return entry[1], entry[2], entry[3].encode("latin-1")
+        return entry[1], entry[2]
 
-    def put(self, display: str, signature: Signature, content: str, matched: bool, words: bytes) -> None:
-        self.entries[display] = (signature, content, matched, words.decode("latin-1"))
+    def put(self, display: str, signature: Signature, content: str, matched: bool) -> None:
+        self.entries[display] = (signature, content, matched)
         self.changed = True
 
     @classmethod
     def load(cls, cache: Cache, key: str) -> FileIndex:
-        from sessguard.cache import decode
-
-        found = cache.get(
-            "index", key, lambda value: decode(dict[str, tuple[Signature, str, bool, str]], value)
-        )
+        found = cache.get_typed("index", key, dict[str, tuple[Signature, str, bool]])
         return cls(found or {})
 
     def save(self, cache: Cache, key: str) -> None:
-        from sessguard.cache import encode
-
-        cache.put("index", key, encode(self.entries))
+        cache.put("index", key, self.entries)
 
 
 def _methods() -> list[str]:

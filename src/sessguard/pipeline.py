@@ -12,7 +12,7 @@ from sessguard import __version__
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.dependencies import Dependency, read_dependencies
-from sessguard.discover import Discovery, SourceFile, discover, display_path
+from sessguard.discover import Discovery, SourceFile, discover, display_path, is_test_path
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.model import BaselineEntry, Finding, Order, Report, Stats
 from sessguard.monitor import Monitor
@@ -67,9 +67,8 @@ def _scan(
             paths, config.exclude, config.extend_exclude, config.respect_gitignore, config.follow_symlinks
         )
     cwd = Path(os.getcwd())
-    dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
     configured = [*config.auth_functions, *dict(config.regenerate_functions)]
-    layout = layout_of(found, dependencies)
+    tests = frozenset(f.module for f in found.files if is_test_path(_below(f)))
     stage = Stage(
         found.files,
         config,
@@ -83,14 +82,16 @@ def _scan(
         jobs,
         first_needles([*configured, *config.identity_keys]),
         monitor,
-        frozenset() if config.include_tests else layout.tests,
+        frozenset() if config.include_tests else tests,
     )
     hashes = stage.prepare()
-    memo_key = _memo_key(paths, config, baseline, config_files, found, hashes, dependencies) if cache else ""
+    memo_key = _memo_key(paths, config, baseline, config_files, found, hashes) if cache else ""
     remembered = cache.get("scan", memo_key, _decode_report) if cache else None
     if remembered is not None:
         monitor.count("whole scan from the cache")
         return remembered
+    dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
+    layout = layout_of(found, dependencies)
     report = _analyse_files(stage, found, dependencies, layout, config, baseline, config_files, monitor)
     if cache and not any(e.kind in UNCACHED for e in report.errors):
         from sessguard.cache import encode
@@ -106,9 +107,9 @@ def _memo_key(
     config_files: Sequence[str],
     found: Discovery,
     hashes: Mapping[SourceFile, str],
-    dependencies: Sequence[Dependency],
 ) -> str:
-    """Everything a report depends on: a scan with the same key has the same report."""
+    """Everything a report depends on: a scan with the same key has the same report (the
+    dependency files by their bytes: they are parsed only when the report is not known)."""
     from sessguard.cache import digest, stable
 
     files = sorted((f.display, f.module, str(f.is_package), h) for f, h in hashes.items())
@@ -122,8 +123,20 @@ def _memo_key(
         stable(files),
         stable(sorted(found.errors)),
         stable(sorted(found.skipped.items())),
-        stable(dependencies),
+        stable(_contents(found.dependency_files)),
     )
+
+
+def _contents(paths: Sequence[Path]) -> list[tuple[str, str]]:
+    import hashlib
+
+    found = []
+    for path in sorted(set(paths)):
+        try:
+            found.append((str(path), hashlib.sha256(path.read_bytes()).hexdigest()))
+        except OSError:
+            found.append((str(path), ""))
+    return found
 
 
 def _decode_report(value: object) -> Report:
@@ -183,12 +196,16 @@ def layout_of(found: Discovery, dependencies: Sequence[Dependency]) -> Layout:
 
 def _below(file: SourceFile) -> str:
     """The file's path below the directory it was found under (its name, if given alone)."""
+    path = str(file.path)
     if file.root is not None:
+        root = os.path.join(str(file.root), "")
+        if path.startswith(root):  # both absolute: plain text is enough (and quick)
+            return path[len(root) :].replace(os.sep, "/")
         try:
             return file.path.relative_to(file.root).as_posix()
         except ValueError:
             pass
-    return file.path.name
+    return os.path.basename(path)
 
 
 def analyse(

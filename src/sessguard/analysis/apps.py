@@ -16,7 +16,6 @@ Test modules (SPEC §2) are evidence for test code only.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -24,11 +23,10 @@ from pathlib import PurePosixPath
 from sessguard.analysis.project import Project
 from sessguard.analysis.stores import StoreInfo, Tier, classify_tiers, shown_calls
 from sessguard.dependencies import Dependency
+from sessguard.discover import is_test_path
 from sessguard.extract.facts import ModuleFacts
 from sessguard.model import Store
 
-TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
-_TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
 HOME_FILES = frozenset({"manage.py", "setup.py"})
 COOKIE_INTERFACE = "flask.sessions.SecureCookieSessionInterface"
 
@@ -49,11 +47,8 @@ def build_layout(
     `dependency_files`: the display paths of the dependency files found."""
     files = list(files)
     markers = {str(PurePosixPath(path).parent) for path in dependency_files}
-    markers |= {
-        str(PurePosixPath(display).parent)
-        for _, display, _ in files
-        if PurePosixPath(display).name in HOME_FILES
-    }
+    homes_given = (display for _, display, _ in files if display.rpartition("/")[2] in HOME_FILES)
+    markers |= {str(PurePosixPath(display).parent) for display in homes_given}
     tests = frozenset(module for module, _, below in files if is_test_path(below))
     found: dict[str, str] = {}
     homes = {module: _home(display, markers, found) for module, display, _ in files}
@@ -62,15 +57,6 @@ def build_layout(
         where = str(PurePosixPath(dep.path).parent)
         by_home.setdefault(where, []).append(dep)
     return Layout(tests, homes, {home: tuple(deps) for home, deps in by_home.items()})
-
-
-def is_test_path(below: str) -> bool:
-    """A test module: `test_*.py`, `*_test.py`, `conftest.py`, or a file whose path below the
-    scanned directory passes through `tests`, `test` or `testing`."""
-    parts = PurePosixPath(below).parts
-    if not parts:
-        return False
-    return bool(_TEST_FILE.match(parts[-1])) or bool(TEST_DIRECTORIES & set(parts[:-1]))
 
 
 def _home(display: str, markers: set[str], found: dict[str, str]) -> str:
