@@ -37,8 +37,8 @@ UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "n
 # results that depend on the moment, not on the bytes: never cached
 UNCACHED = frozenset({"timeout", "internal"}) | UNJUDGED
 # less source than this is quicker to extract here than to ship to worker processes
-# (starting them costs about as much as extracting 2 MB of matched files)
-POOL_BELOW_BYTES = 4 << 20
+# (starting them costs about as much as extracting half a megabyte of matched files)
+POOL_BELOW_BYTES = 1 << 20
 BATCH = 16
 
 Result = ModuleFacts | FileError
