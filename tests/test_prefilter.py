@@ -231,3 +231,13 @@ def test_the_index_finds_what_the_bytes_find() -> None:
     assert callers.match_index(words_of(b"page = Welcome()\npage.admit(x)\n"))
     assert not callers.match_index(words_of(b"door.admit(x)\n"))
     assert callers.match_index(words_of(b"class Layout(core.Core): pass\n"))
+
+
+def test_lazy_facts_take_any_string_constant(tmp_path: Path) -> None:
+    """A module constant holding a lone surrogate (pygments' `unistring`) is no error."""
+    (tmp_path / "chars.py").write_text(
+        'from flask import session\nCS = "\\\\ud800"\nLONE = "\\ud800-\\udfff"\n\n'
+        "def keep(t):\n    session['theme'] = t\n"
+    )
+    report = scan([str(tmp_path)], Config())
+    assert not report.errors and not report.findings

@@ -113,9 +113,15 @@ def phase_one(options: ExtractOptions) -> Needles:
 def _words(scope: ModuleScope, needles: Needles) -> frozenset[str]:
     """Module-level names bound to something a needle finds: a function that writes only
     the alias (`from flask import session as s`, `KEY = "beaker.session"`) can matter."""
-    found = {name for name, target in scope.imported.items() if needles.match(target.encode())}
-    found |= {name for name, value in scope.constants.items() if needles.match(value.encode())}
-    found |= {name for name, target in scope.instances.items() if needles.match(target.encode())}
+    found = {
+        name for name, target in scope.imported.items() if needles.match(target.encode("utf-8", "replace"))
+    }
+    found |= {
+        name for name, value in scope.constants.items() if needles.match(value.encode("utf-8", "replace"))
+    }
+    found |= {
+        name for name, target in scope.instances.items() if needles.match(target.encode("utf-8", "replace"))
+    }
     found |= set(scope.session_globals)
     return frozenset(found)
 
