@@ -103,6 +103,7 @@ class Applications:
         self.layout = layout
         self.overrides = overrides
         self._closures: dict[str, frozenset[str]] = {}
+        self._imports: dict[str, tuple[str, ...]] = {}
         self._views: dict[tuple[object, ...], AppView] = {}
         self._by_module: dict[str, AppView] = {}
         self._counted_modules: dict[bool, list[ModuleFacts]] = {}
@@ -136,7 +137,9 @@ class Applications:
         home = layout.homes.get(module, "")
         home_deps = list(layout.home_dependencies.get(home, ()))
         modules = self.project.modules
+        # only evidence decides a view: modules without any are left out of the tiers
         own = [modules[name] for name in sorted(self._closure(module, test)) if name in modules]
+        own = [m for m in own if m.evidence]
         tiers = [Tier(own, home_deps), Tier(self._home_modules(home, test), home_deps)]
         if not home_deps:
             tiers.append(Tier(self._counted(test), self.dependencies))
@@ -147,7 +150,9 @@ class Applications:
         if with_tests not in self._counted_modules:
             tests = self.layout.tests
             self._counted_modules[with_tests] = [
-                m for name, m in sorted(self.project.modules.items()) if with_tests or name not in tests
+                m
+                for name, m in sorted(self.project.modules.items())
+                if m.evidence and (with_tests or name not in tests)
             ]
         return self._counted_modules[with_tests]
 
@@ -196,7 +201,9 @@ class Applications:
             facts = self.project.modules.get(work.pop())
             if facts is None:
                 continue
-            for name in _imported(facts, self.project):
+            if facts.module not in self._imports:
+                self._imports[facts.module] = tuple(_imported(facts, self.project))
+            for name in self._imports[facts.module]:
                 if name not in seen and (with_tests or name not in self.layout.tests):
                     seen.add(name)
                     work.append(name)
