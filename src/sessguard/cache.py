@@ -86,11 +86,7 @@ class Cache:
             value = decode(entry.get("value"))
         except (OSError, ValueError, TypeError, KeyError, RecursionError):
             value = None
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return value
+        return self._counted(value)
 
     def get_typed(self, kind: str, key: str, tp: Any) -> Any:
         """An entry whose value is plain JSON of type `tp`, decoded and checked in one pass
@@ -103,6 +99,9 @@ class Cache:
             value = msgspec.json.decode(entry.value, type=tp, strict=True)
         except (OSError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             value = None
+        return self._counted(value)
+
+    def _counted(self, value: T | None) -> T | None:
         if value is None:
             self.misses += 1
         else:

@@ -105,7 +105,7 @@ def callee_modules(project: Project, relevant: frozenset[str]) -> tuple[set[str]
     looked up (a base that was not parsed could hide that method, or lead to it). Names are
     resolved through the modules parsed so far, so chains of re-exports, bases and helpers
     are followed a round at a time. Also: the functions such a session reaches that a
-    parsed module gave no facts (`extract.lazy`), by qualified name."""
+    parsed module gave no facts (`extract.lazy`), by qualified name (`call_target`)."""
     methods = {
         function.name
         for function in (project.functions.get(q) for q in relevant)
@@ -147,12 +147,13 @@ def _session_callees(project: Project) -> tuple[set[str], set[str]]:
             if not any(_carries_session(project, module, arg.ref, context) for arg in event.args):
                 continue
             callee = project.callee(event)
-            if callee is None or callee not in project.functions:
+            if callee is None:
                 for name in (event.target, event.method_of):
                     if name:
                         wanted.update(_defining(project, name))
-                functions.update(_named_callees(project, event))
-                functions.update([callee] if callee else [])
+                target = project.call_target(event)
+                if target is not None:
+                    functions.add(target)  # a function of a parsed module given no facts yet
                 continue
             bindings = project.call_context(event, callee, module, context)
             inner = frozenset(b for b in bindings if b.kind is RefKind.SESSION)
@@ -160,21 +161,6 @@ def _session_callees(project: Project) -> tuple[set[str], set[str]]:
                 seen.add((callee, inner))
                 work.append((callee, inner))
     return wanted, functions
-
-
-def _named_callees(project: Project, event: Event) -> set[str]:
-    """What a call names, resolved as far as the parsed modules go: `helper` imported from
-    elsewhere, `Cls.method`, `Cls(...)` (its `__init__`)."""
-    found = set()
-    if event.method_of is not None and event.method is not None:
-        cls = project.resolve_symbol(event.method_of)
-        if cls is not None:
-            found.add(f"{cls}.{event.method}")
-    if event.target is not None:
-        resolved = project.resolve_symbol(event.target)
-        if resolved is not None:
-            found.update({resolved, f"{resolved}.__init__"})
-    return found
 
 
 def _carries_session(project: Project, module: ModuleFacts, ref: Ref, context: Context) -> bool:

@@ -207,9 +207,7 @@ class EffectResolver:
             if event.suffix[-len(pattern) :] == pattern:
                 return self.table_effects(table, framework, site)
         callee = self.project.callee(event)
-        if callee is None or callee not in self.project.functions:
-            return ()  # neutral: a function without facts has no event
-        if self.relevant is not None and callee not in self.relevant:
+        if callee is None or (self.relevant is not None and callee not in self.relevant):
             return ()
         callee_context = self.project.call_context(event, callee, module, context)
         return (CallOf(callee, callee_context, site, event.maybe),)

@@ -250,7 +250,14 @@ class Project:
         return None
 
     def callee(self, event: Event) -> str | None:
-        """The project function a call event reaches, if the code shows it."""
+        """The project function a call event reaches, if the code shows it and it has facts
+        (one without facts, inactive or skipped by lazy facts, is neutral)."""
+        target = self.call_target(event)
+        return target if target is not None and target in self.functions else None
+
+    def call_target(self, event: Event) -> str | None:
+        """The project function or method a call event names, resolved through imports and
+        the class tables, whether or not it has facts."""
         if event.kind is not EventKind.CALL:
             return None
         if event.method_of is not None and event.method is not None:
@@ -267,7 +274,7 @@ class Project:
             return None
         if found in self.classes:
             return self.method(found, "__init__")
-        return found if found in self.functions else None
+        return found
 
     def reaching(
         self, touches: Callable[[ModuleFacts, Event], bool], configured: frozenset[str] = frozenset()

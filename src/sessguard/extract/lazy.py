@@ -28,7 +28,7 @@ import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sessguard.extract.walk import definitions_in
+from sessguard.extract.walk import blocks_of, definitions_in
 from sessguard.needles import Needles, identifiers
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -234,17 +234,10 @@ def _free_words(body: list[ast.stmt], lines: tuple[str, ...], matters: Callable[
     for stmt in body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        inner = [
-            block
-            for name in ("body", "orelse", "finalbody")
-            for block in [getattr(stmt, name, None)]
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt)
-        ]
-        handlers = [h.body for h in getattr(stmt, "handlers", []) or []]
-        cases = [c.body for c in getattr(stmt, "cases", []) or []]
-        if inner or handlers or cases:
+        blocks = blocks_of(stmt)
+        if blocks:
             text = _lines(lines, stmt.lineno, stmt.lineno)
-            for block in [*inner, *handlers, *cases]:
+            for block in blocks:
                 found |= _free_words(block, lines, matters)
         else:
             text = _lines(lines, stmt.lineno, stmt.end_lineno or stmt.lineno)
@@ -254,9 +247,8 @@ def _free_words(body: list[ast.stmt], lines: tuple[str, ...], matters: Callable[
 
 
 def _header(node: ast.ClassDef, lines: tuple[str, ...]) -> bytes:
-    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     last = max(node.lineno, node.body[0].lineno - 1) if node.body else node.lineno
-    return _lines(lines, first, last)
+    return _lines(lines, _first_line(node), last)
 
 
 def _lines(lines: tuple[str, ...], first: int, last: int) -> bytes:
@@ -270,5 +262,9 @@ def _nested(d: _Def) -> Iterable[_Def]:
 
 
 def _segment(node: FunctionNode | ast.ClassDef, lines: tuple[str, ...]) -> bytes:
-    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    return _lines(lines, first, node.end_lineno or node.lineno)
+    return _lines(lines, _first_line(node), node.end_lineno or node.lineno)
+
+
+def _first_line(node: FunctionNode | ast.ClassDef) -> int:
+    """Where a definition starts: its first decorator, if it has any."""
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])

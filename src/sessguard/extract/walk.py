@@ -125,11 +125,19 @@ def definitions_in(
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             yield stmt
         else:
-            for name in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, name, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    yield from definitions_in(inner)
-            for handler in getattr(stmt, "handlers", []) or []:
-                yield from definitions_in(handler.body)
-            for case in getattr(stmt, "cases", []) or []:
-                yield from definitions_in(case.body)
+            for block in blocks_of(stmt):
+                yield from definitions_in(block)
+
+
+def blocks_of(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement blocks a compound statement holds: its body, `else` and `finally`
+    blocks, its `except` handlers' and `match` cases' bodies ([] for a simple one)."""
+    blocks = [
+        block
+        for name in ("body", "orelse", "finalbody")
+        for block in [getattr(stmt, name, None)]
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt)
+    ]
+    blocks += [handler.body for handler in getattr(stmt, "handlers", []) or []]
+    blocks += [case.body for case in getattr(stmt, "cases", []) or []]
+    return blocks

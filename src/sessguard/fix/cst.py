@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from sessguard.deep import in_deep_thread
-from sessguard.fix.edits import Refused, check_bound, edits_between
-from sessguard.model import Edit, FixPlan, Placement
+from sessguard.fix.edits import Refused, Rendered, check_bound
+from sessguard.model import FixPlan, Placement
 
 
-@dataclass(frozen=True)
-class Rewritten:
-    before: str
-    after: str
-    data: bytes
-
-    @property
-    def edits(self) -> tuple[Edit, ...]:
-        return edits_between(self.before, self.after)
-
-
-def rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
+def rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rendered:
     """The file's bytes with every plan applied, or `Refused`. Runs on a deep stack; input
     nested deeper than even that allows is refused, never a crash."""
     try:
@@ -41,7 +29,7 @@ def rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
         raise Refused("the file is nested too deeply to rewrite safely") from None
 
 
-def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
+def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rendered:
     try:
         module = cst.parse_module(data)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
@@ -67,7 +55,7 @@ def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rewritten:
     for plan in plans:
         if plan.placement is not Placement.FACTORY and plan.anchor is not None:
             check_bound(original, plan, imports)
-    return Rewritten(before, after, result)
+    return Rendered(before, after, result)
 
 
 class _Inserter(cst.CSTTransformer):

@@ -14,6 +14,7 @@ import ast
 import builtins
 import difflib
 import io
+import os
 import re
 import tokenize
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,9 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Rendered:
+    """A file before and after its fixes (the text the report shows, or the tree rewrite
+    that must equal it), and the bytes to write."""
+
     before: str
     after: str
     data: bytes
@@ -65,8 +69,6 @@ def with_edits(report: Report) -> Report:
 
 
 def read_source(path: str) -> bytes:
-    import os
-
     if os.path.islink(path):
         raise Refused("the path is a symbolic link; fixes are never written through one")
     data = read(path, path, MAX_BYTES)
