@@ -190,7 +190,9 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(tree: Path) -> None:
 def test_a_small_scan_imports_only_what_it_uses(tree: Path, output: str) -> None:
     """Start-up is most of a small scan: no process pool for a handful of files, and
     nothing heavy that the run does not use. A finding with an automatic fix is rendered
-    from its plan: the scan never imports libcst (only `sessguard fix` does)."""
+    from its plan: the scan never imports libcst (only `sessguard fix` does). Without a
+    cache nothing loads the cache module or OpenSSL (fingerprints use the interpreter's own
+    SHA-256), and parsing the arguments never asks `shutil` for the terminal's width."""
     (tree / "app.py").write_text(VULNERABLE)
     probe = (
         "import sys\n"
@@ -211,7 +213,41 @@ def test_a_small_scan_imports_only_what_it_uses(tree: Path, output: str) -> None
     }
     assert shown[output] in (tree / "out").read_text()
     heavy = ["multiprocessing", "concurrent.futures", "libcst", "rich", "sessguard.fix.cst"]
+    heavy += ["sessguard.cache", "hashlib", "tempfile", "shutil"]
     if output != "sarif":
         heavy.append("sessguard.render.sarif")
     for name in heavy:
         assert name not in modules, name
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["scan", "src", "--fail-on", "high", "--format", "sarif:out.sarif", "-q"],
+        ["fix", "--diff", "app.py"],
+        ["baseline", "write", "b.json", "src", "--no-cache"],
+        ["config", "--isolated"],
+        ["explain", "python-session-fixation"],
+        ["rules"],
+        ["hook", "a.py", "b.py", "--exit-zero"],
+    ],
+)
+def test_a_command_parses_alone_as_in_the_whole_parser(arguments: list[str]) -> None:
+    """`main` builds only the parser of the command it is given: the result must be what
+    the parser with every command gives."""
+    from sessguard.cli import build_parser
+
+    assert vars(build_parser(arguments[0]).parse_args(arguments)) == vars(
+        build_parser().parse_args(arguments)
+    )
+
+
+def test_short_hashes_are_sha256() -> None:
+    """Fingerprints and statement hashes must stay SHA-256 whatever module computes them
+    (baselines and SARIF fingerprints written by earlier versions match on them)."""
+    import hashlib
+
+    from sessguard.shorthash import sha256_hex
+
+    for text in ["", "login_user(user)", "session['ü'] = 1\0x", "a" * 5000]:
+        assert sha256_hex(text) == hashlib.sha256(text.encode()).hexdigest()

@@ -17,7 +17,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import types
 import typing
 from collections.abc import Callable
@@ -113,6 +112,8 @@ class Cache:
         path = self._path(kind, key)
         entry = {"key": key, "version": __version__, "value": value}
         text = json.dumps(entry, separators=(",", ":"))
+        import tempfile  # a warm scan that writes nothing never pays for it
+
         temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ sessguard fix [PATH ...]         write the regenerations the findings need (--di
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -46,6 +47,25 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"sessguard: error: {message}\n")
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every option it adds; by default each one asks
+        # `shutil` for the terminal's width, and importing shutil costs more than parsing
+        return self.formatter_class(prog=self.prog, width=_terminal_width())  # type: ignore[call-arg]
+
+
+@functools.cache
+def _terminal_width() -> int:
+    """The width help text wraps to: $COLUMNS, else the terminal's, else 80 (what
+    `shutil.get_terminal_size` answers)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    stdout = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
+    except (ValueError, OSError):
+        return 80
 
 
 @dataclass(frozen=True)
@@ -199,15 +219,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="sessguard",
-        description="Find session fixation (CWE-384) in Python web applications.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"sessguard {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
     scan = commands.add_parser(
         "scan",
         help="scan files and directories",
@@ -218,18 +230,33 @@ def build_parser() -> argparse.ArgumentParser:
     _scan_options(scan)
     scan.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
     _output_options(scan)
+
+
+def _add_config(commands: argparse._SubParsersAction[_Parser]) -> None:
     config = commands.add_parser(
         "config", help="print the effective configuration and where each value came from"
     )
     _scan_options(config)
+
+
+def _add_rules(commands: argparse._SubParsersAction[_Parser]) -> None:
     commands.add_parser("rules", help="list the rules")
+
+
+def _add_explain(commands: argparse._SubParsersAction[_Parser]) -> None:
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", metavar="RULE")
+
+
+def _add_baseline(commands: argparse._SubParsersAction[_Parser]) -> None:
     baseline = commands.add_parser("baseline", help="manage a baseline of accepted findings")
     actions = baseline.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
     write = actions.add_parser("write", help="write today's findings to FILE")
     write.add_argument("file", metavar="FILE")
     _scan_options(write)
+
+
+def _add_fix(commands: argparse._SubParsersAction[_Parser]) -> None:
     fix = commands.add_parser(
         "fix",
         help="write the framework's regeneration where each finding needs it",
@@ -238,12 +265,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _scan_options(fix)
     fix.add_argument("--diff", action="store_true", help="print a unified diff and change nothing")
+
+
+def _add_hook(commands: argparse._SubParsersAction[_Parser]) -> None:
     hook = commands.add_parser(
         "hook", help="pre-commit: analyse the project, report findings in the given files"
     )
     hook.add_argument("files", nargs="*", metavar="FILE")
     _scan_options(hook, paths=False)
     _output_options(hook)
+
+
+SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
+    "scan": _add_scan,
+    "config": _add_config,
+    "rules": _add_rules,
+    "explain": _add_explain,
+    "baseline": _add_baseline,
+    "fix": _add_fix,
+    "hook": _add_hook,
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that subcommand's (the one the arguments name): each
+    subcommand's options cost start-up time, and a run parses one."""
+    parser = _Parser(
+        prog="sessguard",
+        description="Find session fixation (CWE-384) in Python web applications.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sessguard {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, add in SUBCOMMANDS.items():
+        if only is None or name == only:
+            add(commands)
     return parser
 
 
@@ -348,10 +405,10 @@ def _exit_status(args: argparse.Namespace, report, fail_on) -> int:  # type: ign
 def _cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The cache the command line asks for: none with --no-cache, else --cache-dir, else
     $SESSGUARD_CACHE_DIR, else the user cache directory (never inside the scanned tree)."""
-    from sessguard.cache import Cache, default_directory
-
     if args.no_cache:
         return None
+    from sessguard.cache import Cache, default_directory
+
     chosen = args.cache_dir or os.environ.get("SESSGUARD_CACHE_DIR")
     return Cache(Path(chosen) if chosen else default_directory())
 
@@ -479,8 +536,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    named = arguments[0] if arguments and arguments[0] in SUBCOMMANDS else None
+    parser = build_parser(named)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from sessguard.tomlfile import parser
 
@@ -20,8 +21,7 @@ REQUIREMENTS = re.compile(r"^requirements.*\.(txt|in)$")
 MAX_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(msgspec.Struct, frozen=True):
     name: str  # canonical: lower case, dashes
     specifier: str  # PEP 440 specifier set, "" when none or not PEP 440
     path: str

@@ -14,9 +14,10 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from sessguard.dependencies import is_dependency_file
 from sessguard.model import FileError
@@ -49,8 +50,7 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(msgspec.Struct, frozen=True):
     path: Path
     display: str
     module: str
@@ -106,12 +106,11 @@ def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-@dataclass
-class Discovery:
-    files: list[SourceFile] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    dependency_files: list[Path] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)  # by kind: "symlink"
+class Discovery(msgspec.Struct):
+    files: list[SourceFile] = msgspec.field(default_factory=list)
+    errors: list[FileError] = msgspec.field(default_factory=list)
+    dependency_files: list[Path] = msgspec.field(default_factory=list)
+    skipped: Counter[str] = msgspec.field(default_factory=Counter)  # by kind: "symlink"
 
 
 TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})

@@ -179,6 +179,6 @@ class Report(Struct, frozen=True):
 
 def statement_hash(statement: str) -> str:
     """A hash of a statement as the parser sees it: comments and layout do not count."""
-    import hashlib
+    from sessguard.shorthash import sha256_hex
 
-    return hashlib.sha256(" ".join(statement.split()).encode()).hexdigest()[:16]
+    return sha256_hex(" ".join(statement.split()))[:16]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
+
+import msgspec
 
 from sessguard.frameworks import KNOWLEDGE, Knowledge
 
@@ -122,8 +123,7 @@ def knowledge_identifiers(knowledge: Knowledge) -> frozenset[str]:
     return frozenset(names)
 
 
-@dataclass(frozen=True)
-class CallerNeedles:
+class CallerNeedles(msgspec.Struct, frozen=True, dict=True):
     """How a file can reach a relevant function: by naming it (a module function); by
     naming a relevant method together with its class, a class deriving from it, or an
     instance of one (a method name alone, `setUp`, says too little); by constructing a
@@ -131,7 +131,7 @@ class CallerNeedles:
     method (the subclass, parsed, makes its own name lead there too)."""
 
     functions: frozenset[str] = frozenset()
-    methods: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    methods: Mapping[str, frozenset[str]] = msgspec.field(default_factory=dict)
     constructed: frozenset[str] = frozenset()
     classes: frozenset[str] = frozenset()
 

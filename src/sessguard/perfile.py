@@ -13,8 +13,9 @@ import os
 import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
@@ -45,38 +46,36 @@ Result = ModuleFacts | FileError
 Timed = tuple[Result, float]
 
 
-@dataclass
-class Extracted:
-    results: dict[SourceFile, Result] = field(default_factory=dict)
-    errors: list[FileError] = field(default_factory=list)
-    hashes: dict[SourceFile, str] = field(default_factory=dict)
+class Extracted(msgspec.Struct):
+    results: dict[SourceFile, Result] = msgspec.field(default_factory=dict)
+    errors: list[FileError] = msgspec.field(default_factory=list)
+    hashes: dict[SourceFile, str] = msgspec.field(default_factory=dict)
     parsed: int = 0
     from_cache: int = 0
 
 
-@dataclass
-class Stage:
+class Stage(msgspec.Struct, dict=True):
     files: Sequence[SourceFile]
     config: Config
     options: ExtractOptions
     cache: Cache | None = None
     jobs: int = 1
-    first: Needles = field(default_factory=lambda: first_needles(()))
-    monitor: Monitor = field(default_factory=Monitor)
+    first: Needles = msgspec.field(default_factory=lambda: first_needles(()))
+    monitor: Monitor = msgspec.field(default_factory=Monitor)
     # test modules (SPEC §2): never roots, so parsed only when code that can matter
     # imports from them
     tests: frozenset[str] = frozenset()
 
-    out: Extracted = field(default_factory=Extracted)
-    phase_one: list[SourceFile] = field(default_factory=list)
+    out: Extracted = msgspec.field(default_factory=Extracted)
+    phase_one: list[SourceFile] = msgspec.field(default_factory=list)
     # functions a round asked for that the file's facts skipped (`extract.lazy`)
-    force: dict[SourceFile, frozenset[str]] = field(default_factory=dict)
+    force: dict[SourceFile, frozenset[str]] = msgspec.field(default_factory=dict)
     # each readable file's `words_of` index, from its one read this run
-    words: dict[SourceFile, bytes] = field(default_factory=dict)
+    words: dict[SourceFile, bytes] = msgspec.field(default_factory=dict)
     # the indexes the cache kept of the files not read this run, loaded when first needed
-    _kept_words: dict[str, str] | None = field(default=None, repr=False)
-    sizes: dict[SourceFile, int] = field(default_factory=dict)
-    _pool: Executor | None = field(default=None, repr=False)
+    _kept_words: dict[str, str] | None = None
+    sizes: dict[SourceFile, int] = msgspec.field(default_factory=dict)
+    _pool: Executor | None = None
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
@@ -315,11 +314,10 @@ def _signature(path: os.PathLike[str] | str) -> Signature | None:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-@dataclass
-class FileIndex:
+class FileIndex(msgspec.Struct):
     """What the last scan learnt of each file from its bytes, by the file's signature."""
 
-    entries: dict[str, tuple[Signature, str, bool]] = field(default_factory=dict)
+    entries: dict[str, tuple[Signature, str, bool]] = msgspec.field(default_factory=dict)
     changed: bool = False
 
     def get(self, display: str, signature: Signature | None) -> tuple[str, bool] | None:

@@ -17,16 +17,16 @@ import tokenize
 import warnings
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import accumulate
+
+import msgspec
 
 from sessguard.model import FileError
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """A decoded file. `tree` is None for a file parsed in parts (see `parts`)."""
 
     path: str

@@ -17,8 +17,9 @@ Test modules (SPEC §2) are evidence for test code only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+
+import msgspec
 
 from sessguard.analysis.project import Project
 from sessguard.analysis.stores import StoreInfo, Tier, classify_tiers, shown_calls
@@ -31,13 +32,12 @@ HOME_FILES = frozenset({"manage.py", "setup.py"})
 COOKIE_INTERFACE = "flask.sessions.SecureCookieSessionInterface"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(msgspec.Struct, frozen=True):
     """What the files' places say: which modules are test code, and each module's home."""
 
     tests: frozenset[str] = frozenset()
-    homes: Mapping[str, str] = field(default_factory=dict)  # module -> home directory ("" none)
-    home_dependencies: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
+    homes: Mapping[str, str] = msgspec.field(default_factory=dict)  # module -> home directory ("" none)
+    home_dependencies: Mapping[str, tuple[Dependency, ...]] = msgspec.field(default_factory=dict)
 
 
 def build_layout(
@@ -74,8 +74,7 @@ def _home(display: str, markers: set[str], found: dict[str, str]) -> str:
     return found[directory]
 
 
-@dataclass(frozen=True)
-class AppView:
+class AppView(msgspec.Struct, frozen=True):
     """The store of each framework and the identity policies one application shows."""
 
     stores: Mapping[str, StoreInfo]

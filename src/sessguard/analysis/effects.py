@@ -9,8 +9,6 @@ project uses; nothing here names a framework.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from pathlib import PurePosixPath
 
 from msgspec import Struct, field
@@ -98,11 +96,10 @@ class Extensions(Struct, frozen=True):
     vocabulary: IdentityVocabulary = field(default_factory=IdentityVocabulary)
 
 
-@dataclass
-class EffectResolver:
+class EffectResolver(Struct, dict=True):
     project: Project
     stores: Mapping[str, StoreInfo]
-    extensions: Extensions = dataclass_field(default_factory=Extensions)
+    extensions: Extensions = field(default_factory=Extensions)
     # login calls made safe by a signal receiver that regenerates (SPEC §7)
     protected_signals: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from msgspec import Struct
 
@@ -46,14 +45,22 @@ class Hop(Struct, frozen=True):
     site: Site
 
 
-@dataclass(frozen=True)
-class Exposure:
-    """An auth event a function reaches from its entry without protection inside it."""
+class Exposure(Struct, frozen=True):
+    """An auth event a function reaches from its entry without protection inside it.
+
+    Two exposures of the same event at the same node are equal whatever chain and false
+    friends they carry: summaries compare by what is exposed, so the fixpoint ends."""
 
     event: AuthEvent
     node: int
-    hops: tuple[Hop, ...] = field(compare=False)
-    friends: frozenset[FalseFriend] = field(compare=False)
+    hops: tuple[Hop, ...]
+    friends: frozenset[FalseFriend]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Exposure and (self.event, self.node) == (other.event, other.node)
+
+    def __hash__(self) -> int:
+        return hash((self.event, self.node))
 
 
 class Summary(Struct, frozen=True):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from sessguard.extract.facts import (
     ClassFacts,
@@ -27,8 +28,7 @@ from sessguard.frameworks import KNOWLEDGE, Knowledge
 MAX_HOPS = 12
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(msgspec.Struct, frozen=True):
     """What a parameter of the function under analysis stands for at its call site: a
     session or a request of a framework, or a literal (`kind` LITERAL, `literal` its repr).
     `self.<attr>` stands for an attribute the constructor set from a parameter."""
@@ -43,14 +43,13 @@ Context = frozenset[Binding]
 NO_CONTEXT: Context = frozenset()
 
 
-@dataclass
-class Project:
+class Project(msgspec.Struct, dict=True):
     modules: dict[str, ModuleFacts]
     knowledge: Knowledge = KNOWLEDGE
     dependencies: frozenset[str] = frozenset()
-    functions: dict[str, FunctionFacts] = field(default_factory=dict)
-    classes: dict[str, ClassFacts] = field(default_factory=dict)
-    function_module: dict[str, ModuleFacts] = field(default_factory=dict)
+    functions: dict[str, FunctionFacts] = msgspec.field(default_factory=dict)
+    classes: dict[str, ClassFacts] = msgspec.field(default_factory=dict)
+    function_module: dict[str, ModuleFacts] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # resolution results, per Project: modules never change after it is built

@@ -8,7 +8,8 @@ the higher risk is the one a reviewer must not miss.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from sessguard.dependencies import Dependency
 from sessguard.extract.facts import ModuleFacts
@@ -17,8 +18,7 @@ from sessguard.frameworks.base import Framework, StoreSignal
 from sessguard.model import Store
 
 
-@dataclass(frozen=True)
-class StoreInfo:
+class StoreInfo(msgspec.Struct, frozen=True):
     store: Store
     backend: str
     evidence: tuple[str, ...] = ()  # "path:line what" for messages
@@ -28,8 +28,7 @@ class StoreInfo:
         return ", ".join(self.evidence[:2])
 
 
-@dataclass(frozen=True)
-class Tier:
+class Tier(msgspec.Struct, frozen=True):
     """One circle of evidence: the code and the dependency files it is taken from."""
 
     modules: Sequence[ModuleFacts]

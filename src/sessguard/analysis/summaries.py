@@ -16,7 +16,8 @@ recomputing every summary that saw a provisional value grows exponentially.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+
+import msgspec
 
 from sessguard.analysis.effects import EffectResolver, Prim
 from sessguard.analysis.guards import feasible
@@ -42,19 +43,18 @@ def _may_touch(project: Project, module: ModuleFacts, event: Event) -> bool:
     return True
 
 
-@dataclass
-class Solver:
+class Solver(msgspec.Struct):
     project: Project
     resolver: EffectResolver
-    summaries: dict[Key, Summary] = field(default_factory=dict)
-    effects_cache: dict[tuple[str, Context], list[tuple[Prim, ...]]] = field(default_factory=dict)
-    functions_cache: dict[tuple[str, Context], FunctionFacts] = field(default_factory=dict)
+    summaries: dict[Key, Summary] = msgspec.field(default_factory=dict)
+    effects_cache: dict[tuple[str, Context], list[tuple[Prim, ...]]] = msgspec.field(default_factory=dict)
+    functions_cache: dict[tuple[str, Context], FunctionFacts] = msgspec.field(default_factory=dict)
     # who looked each summary up, in the order they did (a dict: a deterministic order)
-    _readers: dict[Key, dict[Key, None]] = field(default_factory=dict)
-    _rounds: dict[Key, int] = field(default_factory=dict)
-    _stack: list[Key] = field(default_factory=list)
-    _dirty: deque[Key] = field(default_factory=deque)
-    _queued: set[Key] = field(default_factory=set)
+    _readers: dict[Key, dict[Key, None]] = msgspec.field(default_factory=dict)
+    _rounds: dict[Key, int] = msgspec.field(default_factory=dict)
+    _stack: list[Key] = msgspec.field(default_factory=list)
+    _dirty: deque[Key] = msgspec.field(default_factory=deque)
+    _queued: set[Key] = msgspec.field(default_factory=set)
 
     def effects(self, qualname: str, context: Context) -> list[tuple[Prim, ...]]:
         key = (qualname, context)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from sessguard.analysis.effects import CallOf, Prim, Regen, Site
 from sessguard.analysis.paths import Lookup, transfer
@@ -19,8 +20,7 @@ from sessguard.model import Order
 MAX_SEARCH = 2000
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(msgspec.Struct, frozen=True):
     line: int
     text: str
 

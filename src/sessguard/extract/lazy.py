@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+
+import msgspec
 
 from sessguard.extract.walk import blocks_of, definitions_in
 from sessguard.needles import Needles, identifiers
@@ -34,22 +35,20 @@ from sessguard.needles import Needles, identifiers
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-@dataclass(eq=False)
-class _Def:
+class _Def(msgspec.Struct, eq=False):
     node: FunctionNode | ast.ClassDef
     qualname: str
     parent: _Def | None
     module_level: bool
     words: frozenset[bytes]
-    children: list[_Def] = field(default_factory=list)
+    children: list[_Def] = msgspec.field(default_factory=list)
 
     @property
     def is_class(self) -> bool:
         return isinstance(self.node, ast.ClassDef)
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(msgspec.Struct, frozen=True):
     """The function nodes to extract, and the skipped functions with their words."""
 
     wanted: frozenset[int]  # id() of the function nodes that get facts

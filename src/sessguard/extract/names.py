@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+import msgspec
 
 BUILTINS = frozenset(dir(builtins))
 
@@ -92,18 +93,17 @@ def assigned_names(target: ast.expr) -> Iterator[str]:
         yield from assigned_names(target.value)
 
 
-@dataclass
-class ModuleScope:
+class ModuleScope(msgspec.Struct):
     module: str
     is_package: bool
-    bindings: dict[str, str] = field(default_factory=dict)  # name -> qualified target
-    imported: dict[str, str] = field(default_factory=dict)  # the import subset of bindings
-    definitions: dict[str, str] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)
-    instances: dict[str, str] = field(default_factory=dict)  # name -> class qualname
-    star_imports: list[str] = field(default_factory=list)
-    shadowed: set[str] = field(default_factory=set)  # module names bound to other values
-    session_globals: dict[str, str] = field(default_factory=dict)  # name -> framework
+    bindings: dict[str, str] = msgspec.field(default_factory=dict)  # name -> qualified target
+    imported: dict[str, str] = msgspec.field(default_factory=dict)  # the import subset of bindings
+    definitions: dict[str, str] = msgspec.field(default_factory=dict)
+    constants: dict[str, str] = msgspec.field(default_factory=dict)
+    instances: dict[str, str] = msgspec.field(default_factory=dict)  # name -> class qualname
+    star_imports: list[str] = msgspec.field(default_factory=list)
+    shadowed: set[str] = msgspec.field(default_factory=set)  # module names bound to other values
+    session_globals: dict[str, str] = msgspec.field(default_factory=dict)  # name -> framework
     # a module parsed in parts: a name not bound yet may be bound further down
     late_binding: bool = False
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+import msgspec
 
 from sessguard.extract.facts import Arg, ExtractOptions, Param, Ref, RefKind
 from sessguard.extract.names import BUILTINS, ModuleScope, dotted, string_value
@@ -20,17 +21,15 @@ from sessguard.frameworks import KNOWLEDGE, REQUEST_PARAM_NAMES, Knowledge
 SELF_PREFIX = "self."  # a pseudo-parameter: an attribute set from a constructor parameter
 
 
-@dataclass
-class ClassContext:
+class ClassContext(msgspec.Struct):
     qualname: str
-    attribute_types: dict[str, str] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)  # attribute -> string
-    init_params: dict[str, str] = field(default_factory=dict)  # attribute -> __init__ parameter
-    properties: set[str] = field(default_factory=set)
+    attribute_types: dict[str, str] = msgspec.field(default_factory=dict)
+    constants: dict[str, str] = msgspec.field(default_factory=dict)  # attribute -> string
+    init_params: dict[str, str] = msgspec.field(default_factory=dict)  # attribute -> __init__ parameter
+    properties: set[str] = msgspec.field(default_factory=set)
 
 
-@dataclass
-class FunctionScope:
+class FunctionScope(msgspec.Struct):
     """Names as one function sees them (its own, its enclosing functions', the module's)."""
 
     module: ModuleScope
@@ -41,19 +40,19 @@ class FunctionScope:
     locals: set[str]
     frameworks: frozenset[str]  # frameworks the module imports
     enclosing: FunctionScope | None = None
-    local_bindings: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, Ref] = field(default_factory=dict)
-    instances: dict[str, str] = field(default_factory=dict)
+    local_bindings: dict[str, str] = msgspec.field(default_factory=dict)
+    aliases: dict[str, Ref] = msgspec.field(default_factory=dict)
+    instances: dict[str, str] = msgspec.field(default_factory=dict)
     # sessions and requests the constructor of an instance local received
-    instance_args: dict[str, tuple[Arg, ...]] = field(default_factory=dict)
-    tainted: set[str] = field(default_factory=set)
+    instance_args: dict[str, tuple[Arg, ...]] = msgspec.field(default_factory=dict)
+    tainted: set[str] = msgspec.field(default_factory=set)
     # locals bound once, to a string
-    local_constants: dict[str, str] = field(default_factory=dict)
+    local_constants: dict[str, str] = msgspec.field(default_factory=dict)
     # principals (SPEC §4.2): local name -> (line, why it is one)
-    principals: dict[str, tuple[int, str]] = field(default_factory=dict)
-    reassigned: set[str] = field(default_factory=set)  # parameters the body assigns
+    principals: dict[str, tuple[int, str]] = msgspec.field(default_factory=dict)
+    reassigned: set[str] = msgspec.field(default_factory=set)  # parameters the body assigns
     knowledge: Knowledge = KNOWLEDGE
-    options: ExtractOptions = field(default_factory=lambda: ExtractOptions())
+    options: ExtractOptions = msgspec.field(default_factory=lambda: ExtractOptions())
 
     def may_matter(self, qualname: str) -> bool:
         """Can a call to this name change anything: a project function, a library name the

@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
 
@@ -37,8 +38,7 @@ class Deadline:
 NO_DEADLINE = Deadline(None)
 
 
-@dataclass
-class Body:
+class Body(msgspec.Struct):
     nodes: list[ast.AST]
     statements: list[ast.stmt]
     active: bool  # a call, a store into a subscript or attribute, a delete, an `x op= y`

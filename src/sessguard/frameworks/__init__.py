@@ -6,8 +6,9 @@ Adding a framework is one module in this package and one line in `FRAMEWORKS`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
+
+import msgspec
 
 from sessguard.frameworks import (
     aiohttp,
@@ -71,12 +72,11 @@ ENTRY_DECORATOR_ATTRIBUTES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Knowledge:
+class Knowledge(msgspec.Struct, frozen=True, dict=True):
     """The framework tables, merged into the look-ups the stages need."""
 
     frameworks: tuple[Framework, ...] = FRAMEWORKS
-    extra_login_calls: Mapping[str, LoginCall] = field(default_factory=dict)
+    extra_login_calls: Mapping[str, LoginCall] = msgspec.field(default_factory=dict)
 
     @cached_property
     def by_name(self) -> Mapping[str, Framework]:

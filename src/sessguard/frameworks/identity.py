@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 FRAMEWORK_KEYS = frozenset(
     {
@@ -187,8 +188,7 @@ def key_words(key: str) -> list[str]:
     return [word.lower() for word in _WORD_BREAK.split(key) if word]
 
 
-@dataclass(frozen=True)
-class IdentityVocabulary:
+class IdentityVocabulary(msgspec.Struct, frozen=True):
     """The identity-key test, with a project's own additions and exclusions."""
 
     extra_identity: frozenset[str] = frozenset()

@@ -9,7 +9,8 @@ run by the tests, so the doc cannot claim what the scanner does not do.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from sessguard.model import RULE_ID, SUPPRESSION_RULE_ID, Level
 
@@ -17,8 +18,7 @@ HOMEPAGE = "https://github.com/sessguard/sessguard"
 DOCS = f"{HOMEPAGE}/blob/main/docs/rules"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     id: str
     name: str  # PascalCase, for SARIF
     short: str

@@ -9,10 +9,9 @@ friend on it, what the store means for the risk, and the fix (SPEC §8).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
+import msgspec
 from msgspec.structs import replace
 
 from sessguard.analysis.effects import FalseFriend
@@ -25,10 +24,10 @@ from sessguard.extract.facts import ENTRY, FunctionFacts
 from sessguard.frameworks.identity import names_auth_step
 from sessguard.model import RULE_ID, Finding, Level, Store, TraceStep, statement_hash
 from sessguard.rules.fixes import plan_fix
+from sessguard.shorthash import sha256_hex
 
 
-@dataclass(frozen=True)
-class _Group:
+class _Group(msgspec.Struct, frozen=True):
     root: str
     node: int
     exposures: tuple[Exposure, ...]
@@ -290,6 +289,6 @@ def fingerprinted(findings: list[Finding]) -> list[Finding]:
         )
         count = seen.get(basis, 0)
         seen[basis] = count + 1
-        digest = hashlib.sha256(f"{basis}\0{count}".encode()).hexdigest()[:32]
+        digest = sha256_hex(f"{basis}\0{count}")[:32]
         result.append(replace(finding, fingerprint=digest))
     return result
