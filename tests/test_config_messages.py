@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from sessguard.cli import main
-from sessguard.config import KEYS, Config, default_exclude, load_config
+from sessguard.config import KEYS, Config, load_config
 from sessguard.discover import DEFAULT_EXCLUDED_DIRS
+from sessguard.render.config import default_exclude
 from sessguard.suggest import did_you_mean, one_edit_apart
 from sessguard.tomlfile import parser
 
@@ -157,3 +158,10 @@ def test_config_output_reads_back_as_the_same_configuration(
             assert getattr(reread, field.name) == mine, field.name
     assert reread.select == ("python-session-fixation",) and reread.prefilter is False
     assert values["identity-keys"] == ["bell\x07", "rtl\u202e"]
+
+
+def test_the_table_warning_is_inert(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tree / "pyproject.toml", '[tool."sessguar\\u001b"]\nx = 1\n')
+    assert main(["scan"]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "[tool.sessguar\\x1b] is not read" in err

@@ -280,8 +280,11 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
         raise UsageError(missing)
     cwd = Path(os.getcwd())
     loaded = load_config(paths, args.config, args.isolated, lambda p: display_path(p, cwd))
-    for warning in loaded.warnings:
-        print(f"sessguard: warning: {warning}", file=sys.stderr)
+    if loaded.warnings:
+        from sessguard.render.text import inert
+
+        for warning in loaded.warnings:
+            print(f"sessguard: warning: {inert(warning)}", file=sys.stderr)
     flags: dict[str, tuple[object, str]] = {
         "fail_on": (args.fail_on, "--fail-on"),
         "min_severity": (args.min_severity, "--min-severity"),
@@ -470,7 +473,7 @@ def run_fix(args: argparse.Namespace) -> int:
 
 
 def run_config(args: argparse.Namespace) -> int:
-    from sessguard.config import describe
+    from sessguard.render.config import describe
 
     sys.stdout.write(describe(_loaded_config(args, args.paths)))
     return EXIT_CLEAN

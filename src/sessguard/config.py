@@ -10,7 +10,6 @@ names the file, the key and what was expected: a typo must never silently turn a
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -164,7 +163,7 @@ class LoadedConfig:
     config: Config
     sources: Mapping[str, str]  # config key -> "default", a file, or a flag
     files: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()  # for stderr: what was read but probably not meant
+    warnings: tuple[str, ...] = ()  # what was read but probably not meant (raw: render inert)
 
     def with_flag(self, attribute: str, value: Any, flag: str) -> LoadedConfig:
         """The configuration with a command-line flag's value, which wins over files."""
@@ -246,11 +245,10 @@ def read_table(
 
 def _misspelled_tables(tool: Mapping[str, Any], shown: str) -> tuple[str, ...]:
     """`[tool.sesguard]` is read by no tool: without a word, its settings would be ignored."""
-    from sessguard.render.text import inert
     from sessguard.suggest import one_edit_apart
 
     return tuple(
-        f"{shown}: [tool.{inert(name)}] is not read by sessguard: did you mean [tool.sessguard]?"
+        f"{shown}: [tool.{name}] is not read by sessguard: did you mean [tool.sessguard]?"
         for name in tool
         if name != "sessguard" and (name.lower() == "sessguard" or one_edit_apart(name.lower(), "sessguard"))
     )
@@ -299,59 +297,6 @@ def load_config(
     table, warnings = read_table(path, in_tool, display(path))
     loaded = replace(loaded, warnings=warnings)
     return loaded if table is None else parse_table(table, display(path), loaded)
-
-
-def describe(loaded: LoadedConfig) -> str:
-    """`sessguard config`: every key with its effective value, as TOML a user can paste
-    into `.sessguard.toml`, and where each value came from as a comment."""
-    from sessguard.render.text import inert
-
-    files = ", ".join(inert(f) for f in loaded.files) or "none"
-    lines = [f"# configuration files: {files}"]
-    for key, (attribute, _) in KEYS.items():
-        value = getattr(loaded.config, attribute)
-        source = inert(loaded.sources.get(key, "default"))
-        if value is None and attribute == "exclude":
-            value = default_exclude()
-        lines.append(f"{key} = {toml_value(value)}  # {source}")
-    return "\n".join(lines) + "\n"
-
-
-def default_exclude() -> tuple[str, ...]:
-    """The default excluded directories as the `exclude` patterns that mean the same."""
-    from sessguard.discover import DEFAULT_EXCLUDED_DIRS
-
-    return tuple(f"{name}/" for name in sorted(DEFAULT_EXCLUDED_DIRS))
-
-
-def toml_value(value: Any) -> str:
-    """A configuration value as TOML: strings escaped so that neither a parser nor a
-    terminal sees a control character from a scanned tree's configuration."""
-    if isinstance(value, Level):
-        return toml_string(value.label)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{toml_string(k)} = {toml_value(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    if isinstance(value, (Order, Store)):
-        return toml_string(value.value)
-    return toml_string(str(value))
-
-
-def toml_string(text: str) -> str:
-    from sessguard.render.text import UNSAFE
-
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return "\\ufffd" if 0xD800 <= code <= 0xDFFF else f"\\u{code:04x}"  # TOML has no surrogates
-
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + UNSAFE.sub(escape, escaped) + '"'
 
 
 CONFIG_FIELDS = tuple(f.name for f in fields(Config))
