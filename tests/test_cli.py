@@ -92,9 +92,9 @@ def test_unwritable_output_is_a_usage_error(tree: Path, capsys: pytest.CaptureFi
     assert "cannot write" in capsys.readouterr().err
 
 
-def test_missing_path_is_reported_not_crashed(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["scan", "nope"]) == 3
-    assert "nope: not-found: " in capsys.readouterr().out
+def test_missing_path_is_a_usage_error_not_a_crash(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "nope"]) == 2
+    assert "sessguard: error: no such file or directory: nope" in capsys.readouterr().err
 
 
 def test_version_and_help() -> None:

@@ -76,7 +76,7 @@ def test_pyproject_without_the_section_means_defaults(tree: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[tool.sessguard]\nfail-onn = "high"\n', "fail-onn: unknown key"),
+        ('[tool.sessguard]\nfail-onn = "high"\n', "unknown key:\n  'fail-onn' (did you mean 'fail-on'?)"),
         ("[tool.sessguard]\nfail-on = 3\n", 'fail-on: expected one of "low", "medium", "high", got int 3'),
         ('[tool.sessguard]\nauth-functions = "a.b"\n', "auth-functions: expected a list of strings"),
         (

@@ -6,7 +6,8 @@ sessguard rules                  the rules
 sessguard explain RULE           a rule's documentation
 sessguard baseline write FILE    accept today's findings; later scans report new ones
 sessguard hook FILE ...          for pre-commit: scan the project, report on FILEs
-sessguard fix [PATH ...]         write the regenerations the findings need (--diff to preview)
+sessguard fix [PATH ...]         write the regenerations the findings need (--diff to preview,
+                                 --check to test: both exit 1 while changes are pending)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ examples:
 
 exit status: 0 clean, 1 findings, 2 usage or configuration error,
              3 no findings but some files could not be analysed
+             (fix --diff/--check: 1 when fixes are pending, 0 when none)
 """
 
 
@@ -134,6 +136,18 @@ def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
     )
     config.add_argument("--select", action="append", metavar="RULE", help="report only these rules")
     config.add_argument("--ignore", action="append", metavar="RULE", help="do not report these rules")
+    config.add_argument(
+        "--exclude",
+        action="append",
+        metavar="PATTERN",
+        help="skip paths matching this gitignore pattern, instead of the default excluded directories",
+    )
+    config.add_argument(
+        "--extend-exclude",
+        action="append",
+        metavar="PATTERN",
+        help="skip paths matching this gitignore pattern too",
+    )
     config.add_argument(
         "--fail-on",
         type=_level,
@@ -264,7 +278,13 @@ def _add_fix(commands: argparse._SubParsersAction[_Parser]) -> None:
         "if a new scan shows its finding gone and nothing new.",
     )
     _scan_options(fix)
-    fix.add_argument("--diff", action="store_true", help="print a unified diff and change nothing")
+    preview = fix.add_mutually_exclusive_group()
+    preview.add_argument(
+        "--diff", action="store_true", help="print a unified diff, change nothing; exit 1 if any"
+    )
+    preview.add_argument(
+        "--check", action="store_true", help="change nothing, print nothing; exit 1 if fixes are pending"
+    )
 
 
 def _add_hook(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -310,9 +330,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ignore[no-untyped-def]
     from sessguard.config import load_config
     from sessguard.discover import display_path
+    from sessguard.usage import missing_paths
 
+    missing = missing_paths(paths)
+    if missing is not None:
+        raise UsageError(missing)
     cwd = Path(os.getcwd())
     loaded = load_config(paths, args.config, args.isolated, lambda p: display_path(p, cwd))
+    if loaded.warnings:
+        from sessguard.render.text import inert
+
+        for warning in loaded.warnings:
+            print(f"sessguard: warning: {inert(warning)}", file=sys.stderr)
     flags: dict[str, tuple[object, str]] = {
         "fail_on": (args.fail_on, "--fail-on"),
         "min_severity": (args.min_severity, "--min-severity"),
@@ -325,10 +354,13 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
         "report_unused_suppressions": (args.report_unused, "--no-report-unused-suppressions"),
         "select": (tuple(args.select) if args.select else None, "--select"),
         "ignore": (tuple(args.ignore) if args.ignore else None, "--ignore"),
+        "exclude": (tuple(args.exclude) if args.exclude else None, "--exclude"),
     }
     for attribute, (value, flag) in flags.items():
         if value is not None:
             loaded = loaded.with_flag(attribute, value, flag)
+    if args.extend_exclude:
+        loaded = loaded.extended("extend_exclude", tuple(args.extend_exclude), "--extend-exclude")
     return loaded
 
 
@@ -417,6 +449,7 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
     from sessguard.monitor import Monitor
     from sessguard.perfile import available_cores
     from sessguard.pipeline import scan
+    from sessguard.usage import no_files_warning
 
     monitor = Monitor.for_terminal(sys.stderr, quiet=args.quiet)
     try:
@@ -433,6 +466,9 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
         monitor.close()
     if args.statistics:
         sys.stderr.write(monitor.statistics())
+    warning = no_files_warning(report, paths)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     return report
 
 
@@ -468,15 +504,19 @@ def run_hook(args: argparse.Namespace) -> int:
 
 def run_fix(args: argparse.Namespace) -> int:
     """Exit 0 when no finding is left, 1 when some could not be fixed, 3 when the scan was
-    incomplete."""
+    incomplete. With --diff or --check nothing is written, and 1 says that fixes are
+    pending (as Ruff's --diff: a CI job fails until they are applied)."""
     from sessguard.fix.apply import apply, inert_diff, plan_changes, summary
 
     loaded = _loaded_config(args, args.paths)
     report = _run(args, args.paths, loaded, None)
     outcome = plan_changes(report)
-    if args.diff:
-        sys.stdout.write(inert_diff(outcome.diff()))
-        sys.stderr.write(summary(outcome, applied=False))
+    if args.diff or args.check:
+        if args.diff:
+            sys.stdout.write(inert_diff(outcome.diff()))
+            sys.stderr.write(summary(outcome, applied=False))
+        if outcome.changes:
+            return EXIT_FINDINGS
         return EXIT_INCOMPLETE if report.errors else EXIT_CLEAN
     if outcome.changes:
         problem = apply(outcome, report, lambda: _run(args, args.paths, loaded, None))
@@ -490,7 +530,7 @@ def run_fix(args: argparse.Namespace) -> int:
 
 
 def run_config(args: argparse.Namespace) -> int:
-    from sessguard.config import describe
+    from sessguard.render.config import describe
 
     sys.stdout.write(describe(_loaded_config(args, args.paths)))
     return EXIT_CLEAN

@@ -91,6 +91,23 @@ def _positive_number(value: Any) -> float:
     return float(value)
 
 
+def _rule_ids(value: Any) -> tuple[str, ...]:
+    ids = _strings(value)
+    check_rule_ids(ids)
+    return ids
+
+
+def check_rule_ids(ids: Sequence[str]) -> None:
+    """A ValueError naming every id that is no rule's: `select = ["no-such-rule"]` would
+    report nothing, and `ignore` with a typo would report what the user meant to hide."""
+    from sessguard.rules.catalog import BY_ID
+    from sessguard.suggest import unknown_names
+
+    unknown = [rule_id for rule_id in ids if rule_id not in BY_ID]
+    if unknown:
+        raise ValueError(unknown_names("rule id", unknown, BY_ID))
+
+
 def _orders(value: Any) -> dict[str, Order]:
     if not isinstance(value, dict):
         raise TypeError('a table of qualified names to "before" or "either"')
@@ -124,8 +141,8 @@ KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "exclude": ("exclude", _strings),
     "extend-exclude": ("extend_exclude", _strings),
     "respect-gitignore": ("respect_gitignore", _bool),
-    "select": ("select", _strings),
-    "ignore": ("ignore", _strings),
+    "select": ("select", _rule_ids),
+    "ignore": ("ignore", _rule_ids),
     "auth-functions": ("auth_functions", _strings),
     "regenerate-functions": ("regenerate_functions", _orders),
     "identity-keys": ("identity_keys", _strings),
@@ -146,11 +163,28 @@ class LoadedConfig:
     config: Config
     sources: Mapping[str, str]  # config key -> "default", a file, or a flag
     files: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # what was read but probably not meant (raw: render inert)
 
     def with_flag(self, attribute: str, value: Any, flag: str) -> LoadedConfig:
+        """The configuration with a command-line flag's value, which wins over files."""
+        if attribute in ("select", "ignore"):
+            try:
+                check_rule_ids(value)
+            except ValueError as exc:
+                raise ConfigError(flag, None, str(exc)) from None
         sources = dict(self.sources)
         sources[FIELD_KEYS.get(attribute, attribute)] = flag
-        return LoadedConfig(replace(self.config, **{attribute: value}), sources, self.files)
+        return replace(self, config=replace(self.config, **{attribute: value}), sources=sources)
+
+    def extended(self, attribute: str, values: tuple[str, ...], flag: str) -> LoadedConfig:
+        """The configuration with a flag's values added to a list's (`--extend-exclude`
+        adds to the configured `extend-exclude`, as the key adds to `exclude`)."""
+        key = FIELD_KEYS[attribute]
+        before = self.sources.get(key, "default")
+        sources = {**self.sources, key: flag if before == "default" else f"{before}, {flag}"}
+        changes: dict[str, Any] = {attribute: (*getattr(self.config, attribute), *values)}
+        config = replace(self.config, **changes)
+        return replace(self, config=config, sources=sources)
 
 
 def defaults() -> LoadedConfig:
@@ -178,7 +212,11 @@ def _is(path: Path, kind: str) -> bool:
         return False
 
 
-def read_table(path: Path, in_tool_section: bool, shown: str) -> dict[str, Any] | None:
+def read_table(
+    path: Path, in_tool_section: bool, shown: str
+) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    """The file's sessguard table (None: a pyproject.toml without one) and the warnings
+    its other tables call for."""
     tomllib = parser()
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
@@ -192,32 +230,48 @@ def read_table(path: Path, in_tool_section: bool, shown: str) -> dict[str, Any] 
         raise ConfigError(shown, None, f"invalid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(shown, None, "invalid TOML: nested too deeply") from None
+    tool = data.get("tool")
+    warnings = _misspelled_tables(tool, shown) if isinstance(tool, dict) else ()
     if not in_tool_section:
-        table = data.get("tool", {}).get("sessguard", data) if isinstance(data.get("tool"), dict) else data
+        table = tool.get("sessguard", data) if isinstance(tool, dict) else data
     else:
-        tool = data.get("tool", {})
         table = tool.get("sessguard") if isinstance(tool, dict) else None
         if table is None:
-            return None  # a pyproject.toml without our section: defaults
+            return None, warnings  # a pyproject.toml without our section: defaults
     if not isinstance(table, dict):
         raise ConfigError(shown, "tool.sessguard", "expected a table")
-    return table
+    return table, warnings
+
+
+def _misspelled_tables(tool: Mapping[str, Any], shown: str) -> tuple[str, ...]:
+    """`[tool.sesguard]` is read by no tool: without a word, its settings would be ignored."""
+    from sessguard.suggest import one_edit_apart
+
+    return tuple(
+        f"{shown}: [tool.{name}] is not read by sessguard: did you mean [tool.sessguard]?"
+        for name in tool
+        if name != "sessguard" and (name.lower() == "sessguard" or one_edit_apart(name.lower(), "sessguard"))
+    )
 
 
 def parse_table(table: Mapping[str, Any], shown: str, base: LoadedConfig) -> LoadedConfig:
+    unknown = [key for key in table if key not in KEYS]
+    if unknown:
+        from sessguard.suggest import unknown_names
+
+        raise ConfigError(shown, None, unknown_names("key", unknown, KEYS))
     config = base.config
     sources = dict(base.sources)
     for key, value in table.items():
-        if key not in KEYS:
-            known = ", ".join(sorted(KEYS))
-            raise ConfigError(shown, key, f"unknown key (known keys: {known})")
         attribute, parser = KEYS[key]
         try:
             config = replace(config, **{attribute: parser(value)})
         except TypeError as exc:
             raise ConfigError(shown, key, f"expected {exc}, got {type(value).__name__} {value!r}") from None
+        except ValueError as exc:
+            raise ConfigError(shown, key, str(exc)) from None
         sources[key] = shown
-    return LoadedConfig(config, sources, (*base.files, shown))
+    return replace(base, config=config, sources=sources, files=(*base.files, shown))
 
 
 def load_config(
@@ -232,40 +286,17 @@ def load_config(
         path = Path(explicit)
         if not _is(path, "file"):
             raise ConfigError(explicit, None, "no such configuration file")
-        table = read_table(path, path.name == PYPROJECT, display(path))
-        return parse_table(table or {}, display(path), loaded)
+        table, warnings = read_table(path, path.name == PYPROJECT, display(path))
+        return parse_table(table or {}, display(path), replace(loaded, warnings=warnings))
     if isolated:
         return loaded
     found = find_config(Path(paths[0]) if paths else Path("."))
     if found is None:
         return loaded
     path, in_tool = found
-    table = read_table(path, in_tool, display(path))
+    table, warnings = read_table(path, in_tool, display(path))
+    loaded = replace(loaded, warnings=warnings)
     return loaded if table is None else parse_table(table, display(path), loaded)
-
-
-def describe(loaded: LoadedConfig) -> str:
-    """`sessguard config`: every key, its effective value, and where it came from."""
-    lines = [f"# configuration files: {', '.join(loaded.files) or 'none'}"]
-    for key, (attribute, _) in KEYS.items():
-        value = getattr(loaded.config, attribute)
-        lines.append(f"{key} = {_show(value)}  # {loaded.sources.get(key, 'default')}")
-    return "\n".join(lines) + "\n"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, Level):
-        return f'"{value.label}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
-    if isinstance(value, Mapping):
-        items = ", ".join(f'"{k}" = "{getattr(v, "value", v)}"' for k, v in value.items())
-        return "{" + items + "}"
-    if value is None:
-        return "(default)"
-    return str(value)
 
 
 CONFIG_FIELDS = tuple(f.name for f in fields(Config))

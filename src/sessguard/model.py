@@ -122,6 +122,9 @@ class Finding(Struct, frozen=True):
     snippet: str = ""  # the first source line of the statement, as written
     statement: str = ""  # the statement as the parser sees it: no comments, one line
     fix: FixPlan | None = None
+    # what the session store was classified from, "path:line what" (the message quotes
+    # it too); empty when nothing in the code showed it and the framework's default applies
+    store_evidence: str = ""
 
     @property
     def headline(self) -> str:

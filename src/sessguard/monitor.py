@@ -1,7 +1,8 @@
 """What a running scan tells the person waiting for it.
 
 On a terminal, a scan that lasts longer than about a second draws one progress line on
-standard error (files done / total), erased when the scan ends; piped, redirected or with
+standard error (files done / total, per phase and per prefilter round, so that a total
+never grows while it is counted), erased when the scan ends; piped, redirected or with
 `--quiet` it draws nothing. With `--statistics` the scan reports the time each stage took,
 how the per-file stage spent its files (parsed, from the cache, never opened by the
 prefilter) and the slowest files. None of this changes what the scan finds.
@@ -21,6 +22,26 @@ REDRAW_EVERY = 0.1
 SLOWEST = 10
 
 
+@dataclass(frozen=True)
+class Phase:
+    """What the progress line counts: a label, its round, and the running count at which
+    the round began and at which it will end."""
+
+    label: str
+    round: int
+    start: int
+    total: int
+
+    def next(self, label: str, total: int) -> Phase:
+        """The phase a progress report belongs to: this one, a new round of it (the same
+        label with a larger total), or a new phase."""
+        if label != self.label or total < self.total:
+            return Phase(label, 1, 0, total)
+        if total > self.total:
+            return Phase(label, self.round + 1, self.total, total)
+        return self
+
+
 @dataclass
 class Monitor:
     stream: TextIO | None = None
@@ -30,6 +51,7 @@ class Monitor:
     started: float = field(default_factory=lambda: time.perf_counter())
     _drawn_at: float = 0.0
     _visible: bool = False
+    _phase: Phase = field(default_factory=lambda: Phase("", 0, 0, 0))
 
     @classmethod
     def for_terminal(cls, stream: TextIO, quiet: bool) -> Monitor:
@@ -51,16 +73,24 @@ class Monitor:
         self.file_seconds[display] = seconds
 
     def progress(self, label: str, done: int, total: int) -> None:
+        """Draw `done` of `total` files of a phase. The per-file stage reports its rounds
+        with one running count whose total grows as each round adds the files the last
+        one asked for; each round is shown as a phase of its own, whose total is known
+        when it starts and never moves."""
         if self.stream is None:
             return
+        phase = self._phase.next(label, total)
+        self._phase = phase
         now = time.perf_counter()
         if now - self.started < SHOW_AFTER or (now - self._drawn_at < REDRAW_EVERY and done < total):
             return
         self._drawn_at = now
+        done, total = done - phase.start, total - phase.start
         width = 30
         filled = width * done // total if total else width
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r\x1b[Ksessguard: {label} [{bar}] {done}/{total} files")
+        name = label if phase.round == 1 else f"{label}, round {phase.round}"
+        self.stream.write(f"\r\x1b[Ksessguard: {name} [{bar}] {done}/{total} files")
         self.stream.flush()
         self._visible = True
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sessguard.model import RULE_ID, FileError, Finding, Level, Report
+from sessguard.model import RULE_ID, FileError, Finding, Level, Report, Store
 from sessguard.render import PLAIN, RenderOptions
 
 MAX_SNIPPET = 160
 # C0, DEL, C1, bidi controls, line/paragraph separators, and the lone surrogates that stand
 # for undecodable bytes in file names
-_UNSAFE = re.compile(
+UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
 )
 _COLORS = {Level.HIGH: "\x1b[1;31m", Level.MEDIUM: "\x1b[33m", Level.LOW: "\x1b[36m"}
+_STORE_KINDS = {Store.SERVER: "server-side", Store.COOKIE: "in the cookie", Store.UNKNOWN: "unknown"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
 
@@ -28,7 +29,7 @@ def inert(text: str) -> str:
         char = match.group()
         return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
-    return _UNSAFE.sub(escape, text)
+    return UNSAFE.sub(escape, text)
 
 
 class _Style:
@@ -52,6 +53,8 @@ def _finding(finding: Finding, style: _Style) -> list[str]:
         lines.append("    trace:")
         for step in finding.trace:
             lines.append(f"      {inert(step.path)}:{step.line} {inert(step.note)}")
+    if finding.rule_id == RULE_ID:
+        lines.append(f"    store: {_store(finding)}")
     fix = finding.message.rfind("Fix: ")
     if fix >= 0:
         lines.append(f"    fix: {inert(finding.message[fix + 5 :])}")
@@ -60,6 +63,13 @@ def _finding(finding: Finding, style: _Style) -> list[str]:
         where = f"`sessguard fix` can {plan.description}" if plan.available else plan.description
         lines.append(f"    autofix: {inert(where)}")
     return lines
+
+
+def _store(finding: Finding) -> str:
+    """What the session store was classified from and what it is: the line that tells a
+    reader why the finding is high (server-side) or low (in the cookie)."""
+    seen = inert(finding.store_evidence) if finding.store_evidence else "nothing in the code: the default"
+    return f"{seen} ({_STORE_KINDS[finding.session_store]})"
 
 
 def _error(error: FileError) -> str:

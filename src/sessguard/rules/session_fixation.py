@@ -155,6 +155,7 @@ def _finding(project: Project, stores: Mapping[str, StoreInfo], solver: Solver, 
         snippet=snippet.strip(),
         statement=root_hop.site.text,
         fix=plan_fix(project, framework, fix, group.root, root_hop.site.span, snippet),
+        store_evidence=_store_evidence(store),
     )
 
 
@@ -219,9 +220,15 @@ def _policy_sentence(exposure: Exposure) -> str:
 
 
 def _store_sentence(note: str, store: StoreInfo) -> str:
+    evidence = _store_evidence(store)
+    return f"{note} (store: {evidence})" if evidence else note
+
+
+def _store_evidence(store: StoreInfo) -> str:
+    """What the code showed of the store; nothing when the framework's default applies."""
     if store.evidence and store.evidence[0] not in ("framework default",):
-        return f"{note} (store: {store.described})"
-    return note
+        return store.described
+    return ""
 
 
 def _confidence(project: Project, exposure: Exposure) -> Level:
