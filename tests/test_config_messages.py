@@ -5,11 +5,11 @@ back to the same configuration."""
 from __future__ import annotations
 
 import textwrap
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import fields
 
 from sessguard.cli import main
 from sessguard.config import KEYS, Config, load_config

@@ -11,12 +11,12 @@ rename), so concurrent scans at worst compute the same entry twice.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import functools
 import hashlib
 import json
 import os
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -176,13 +176,19 @@ def schema(*types: Any) -> str:
 
 def _is_record(tp: Any) -> bool:
     """A dataclass, or a `msgspec.Struct` (the facts and the report: quick to create)."""
-    return isinstance(tp, type) and (dataclasses.is_dataclass(tp) or hasattr(tp, "__struct_fields__"))
+    if not isinstance(tp, type):
+        return False
+    # no dataclass exists unless the module was imported: a scan need not import it
+    dataclasses = sys.modules.get("dataclasses")
+    return hasattr(tp, "__struct_fields__") or (dataclasses is not None and dataclasses.is_dataclass(tp))
 
 
 def _field_names(tp: type) -> list[str]:
     struct_fields: tuple[str, ...] | None = getattr(tp, "__struct_fields__", None)
     if struct_fields is not None:
         return list(struct_fields)
+    import dataclasses
+
     return [f.name for f in dataclasses.fields(tp)]
 
 

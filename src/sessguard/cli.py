@@ -17,8 +17,9 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from sessguard import __version__
 
@@ -70,8 +71,7 @@ def _terminal_width() -> int:
         return 80
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(msgspec.Struct, frozen=True):
     format: str
     path: str | None
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import msgspec
+from msgspec.structs import fields, replace
 
 from sessguard.model import Level, Order, Store
 from sessguard.tomlfile import parser
@@ -23,8 +25,7 @@ PYPROJECT = "pyproject.toml"
 MAX_CONFIG_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(msgspec.Struct, frozen=True):
     fail_on: Level = Level.LOW
     min_severity: Level = Level.LOW
     min_confidence: Level = Level.LOW
@@ -34,10 +35,10 @@ class Config:
     select: tuple[str, ...] = ()  # rule ids to report; empty: all
     ignore: tuple[str, ...] = ()
     auth_functions: tuple[str, ...] = ()
-    regenerate_functions: Mapping[str, Order] = field(default_factory=dict)
+    regenerate_functions: Mapping[str, Order] = msgspec.field(default_factory=dict)
     identity_keys: tuple[str, ...] = ()
     not_identity_keys: tuple[str, ...] = ()
-    session_store: Mapping[str, Store] = field(default_factory=dict)
+    session_store: Mapping[str, Store] = msgspec.field(default_factory=dict)
     report_unused_suppressions: bool = True
     max_file_bytes: int = 10 * 1024 * 1024
     file_timeout: float = 5.0  # seconds of analysis per file, after parsing
@@ -158,8 +159,7 @@ KEYS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
 FIELD_KEYS = {attribute: key for key, (attribute, _) in KEYS.items()}
 
 
-@dataclass(frozen=True)
-class LoadedConfig:
+class LoadedConfig(msgspec.Struct, frozen=True):
     config: Config
     sources: Mapping[str, str]  # config key -> "default", a file, or a flag
     files: tuple[str, ...] = ()

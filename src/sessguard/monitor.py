@@ -14,16 +14,16 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TextIO
+
+import msgspec
 
 SHOW_AFTER = 1.0  # seconds before a progress line appears
 REDRAW_EVERY = 0.1
 SLOWEST = 10
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(msgspec.Struct, frozen=True):
     """What the progress line counts: a label, its round, and the running count at which
     the round began and at which it will end."""
 
@@ -42,16 +42,15 @@ class Phase:
         return self
 
 
-@dataclass
-class Monitor:
+class Monitor(msgspec.Struct):
     stream: TextIO | None = None
-    stages: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    file_seconds: dict[str, float] = field(default_factory=dict)
-    started: float = field(default_factory=lambda: time.perf_counter())
+    stages: dict[str, float] = msgspec.field(default_factory=dict)
+    counts: dict[str, int] = msgspec.field(default_factory=dict)
+    file_seconds: dict[str, float] = msgspec.field(default_factory=dict)
+    started: float = msgspec.field(default_factory=lambda: time.perf_counter())
     _drawn_at: float = 0.0
     _visible: bool = False
-    _phase: Phase = field(default_factory=lambda: Phase("", 0, 0, 0))
+    _phase: Phase = msgspec.field(default_factory=lambda: Phase("", 0, 0, 0))
 
     @classmethod
     def for_terminal(cls, stream: TextIO, quiet: bool) -> Monitor:
