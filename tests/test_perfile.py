@@ -117,3 +117,65 @@ def test_reports_survive_the_codec() -> None:
     report = scan([str(SHARED_CASES / "flask")])
     assert report.findings
     assert decode(Report, json.loads(json.dumps(encode(report)))) == report
+
+
+def _forked_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sessguard.reading
+
+    monkeypatch.setattr(sessguard.reading, "PARALLEL_BELOW_BYTES", 0)
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_phase_one_on_forked_workers_gives_the_same_report(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jobs: int
+) -> None:
+    """Reading, indexing and the first extraction spread over forked workers: the same
+    report as one process, with and without a cache, and a warm scan after it reuses it."""
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+    monitor = Monitor()
+    assert text(scan(["."], jobs=jobs, monitor=monitor)) == alone
+    assert monitor.counts["files read by workers"] > 0
+    cold = Monitor()
+    assert text(scan(["."], cache=Cache(tmp_path / "cache"), jobs=jobs, monitor=cold)) == alone
+    assert cold.counts["files read by workers"] > 0
+    warm = Monitor()
+    assert text(scan(["."], cache=Cache(tmp_path / "cache"), jobs=jobs, monitor=warm)) == alone
+    assert warm.counts == {"whole scan from the cache": 1}
+    assert json.loads(alone)["findings"], "the comparison must cover findings"
+
+
+def test_a_failed_worker_costs_only_its_share_being_read_here(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sessguard.reading
+
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+
+    def broken(indexes: list[int]) -> list[object]:
+        raise RuntimeError("a worker that fails")
+
+    monkeypatch.setattr(sessguard.reading, "_in_worker", broken)
+    monitor = Monitor()
+    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    assert "files read by workers" not in monitor.counts
+
+
+def test_no_worker_is_forked_beside_another_thread(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork copies only the calling thread: with another thread running, phase 1 stays
+    in this process (and gives the same report)."""
+    import threading
+
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        monitor = Monitor()
+        assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    finally:
+        release.set()
+        other.join()
+    assert "files read by workers" not in monitor.counts

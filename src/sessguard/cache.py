@@ -76,6 +76,10 @@ class Cache:
     def _path(self, kind: str, key: str) -> Path:
         return self.directory / f"v{FORMAT}" / kind / key[:2] / f"{key}.json"
 
+    def contains(self, kind: str, key: str) -> bool:
+        """Whether an entry exists (it may still turn out unusable when read)."""
+        return self._path(kind, key).is_file()
+
     def get(self, kind: str, key: str, decode: Callable[[Any], T]) -> T | None:
         try:
             raw = self._path(kind, key).read_bytes()

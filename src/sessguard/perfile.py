@@ -23,8 +23,8 @@ from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
-from sessguard.needles import CallerNeedles, Needles, first_needles, words_of
-from sessguard.source import read
+from sessguard.needles import CallerNeedles, Needles, first_needles
+from sessguard.reading import Reader, read_all
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -76,6 +76,8 @@ class Stage(msgspec.Struct, dict=True):
     _kept_words: dict[str, str] | None = None
     sizes: dict[SourceFile, int] = msgspec.field(default_factory=dict)
     _pool: Executor | None = None
+    # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
+    _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
@@ -171,28 +173,40 @@ class Stage(msgspec.Struct, dict=True):
         cache's index recorded is not read again."""
         index = FileIndex.load(self.cache, self._index_key()) if self.cache else FileIndex()
         wanted = []
-        for done, file in enumerate(self.files, 1):
-            self.monitor.progress("reading", done, len(self.files))
+        unread: list[tuple[SourceFile, Signature | None]] = []
+        for file in self.files:
             signature = _signature(file.path)
             self.sizes[file] = signature[2] if signature else 0
             known = index.get(file.display, signature)
-            if known is not None:
-                out.hashes[file], matched = known
-                if matched and file.module not in self.tests:
-                    wanted.append(file)
+            if known is None:
+                unread.append((file, signature))
                 continue
-            data = read(str(file.path), file.display, self.config.max_file_bytes)
-            if isinstance(data, FileError):
+            out.hashes[file], matched = known
+            if matched and file.module not in self.tests:
+                wanted.append(file)
+        reads, in_workers = read_all(
+            self._reader(), [f for f, _ in unread], [self.sizes[f] for f, _ in unread], self.jobs
+        )
+        if in_workers:
+            self.monitor.count("files read by workers", in_workers)
+        done = len(self.files) - len(unread)
+        for (file, signature), found in zip(unread, reads, strict=True):
+            done += 1
+            self.monitor.progress("reading", done, len(self.files))
+            if isinstance(found, FileError):
                 out.hashes[file] = ""
                 wanted.append(file)
                 continue
-            out.hashes[file] = _content_hash(data) if self.cache else UNHASHED
-            words = self.words[file] = words_of(data)
-            matched = self.first.match_index(words)
-            if matched and file.module not in self.tests:
+            out.hashes[file] = found.content
+            self.words[file] = found.words
+            if found.matched and file.module not in self.tests:
                 wanted.append(file)
+            if found.facts is not None:
+                self._early[file] = found.facts
             if signature is not None and self.cache:
-                index.put(file.display, signature, out.hashes[file], matched)
+                index.put(file.display, signature, found.content, found.matched)
+        position = {file: i for i, file in enumerate(self.files)}
+        wanted.sort(key=position.__getitem__)
         if self.cache and index.changed:
             kept = self._kept()
             kept.update((f.display, w.decode("latin-1")) for f, w in self.words.items())
@@ -200,6 +214,19 @@ class Stage(msgspec.Struct, dict=True):
             self.cache.put("words", self._index_key(), {d: w for d, w in kept.items() if d in live})
             index.save(self.cache, self._index_key())
         return wanted
+
+    def _reader(self) -> Reader:
+        cache = self.cache
+        return Reader(
+            self.first,
+            self.config.max_file_bytes,
+            self.config.file_timeout,
+            self.options,
+            self.tests,
+            _content_hash if cache else _unhashed,
+            (lambda f, c: cache.contains("facts", self._key(f, c))) if cache else (lambda f, c: False),
+            extract=self.config.prefilter and self.jobs > 1,
+        )
 
     def _kept(self) -> dict[str, str]:
         """The word indexes of the last scan (an unchanged tree's scan never needs them)."""
@@ -240,9 +267,13 @@ class Stage(msgspec.Struct, dict=True):
 
     def _extract(self, files: Sequence[SourceFile], out: Extracted) -> None:
         todo = []
+        early: list[tuple[SourceFile, Timed]] = []
         for file in files:
             content = out.hashes.get(file, "")
             cached: Result | None = None
+            if file in self._early and not self.force.get(file):
+                early.append((file, self._early.pop(file)))
+                continue
             if self.cache and content:
                 cached = self.cache.get("facts", self._key(file, content), _decode_result)
             if cached is not None:
@@ -250,8 +281,8 @@ class Stage(msgspec.Struct, dict=True):
                 out.from_cache += 1
             else:
                 todo.append(file)
-        total = out.parsed + len(todo)
-        for file, (result, seconds) in zip(todo, self._compute(todo), strict=True):
+        total = out.parsed + len(early) + len(todo)
+        for file, (result, seconds) in [*early, *zip(todo, self._compute(todo), strict=True)]:
             out.results[file] = result
             out.parsed += 1
             self.monitor.file_time(file.display, seconds)
@@ -293,6 +324,10 @@ class Stage(msgspec.Struct, dict=True):
 
 
 UNHASHED = "-"  # without a cache nothing compares contents: the bytes are not hashed
+
+
+def _unhashed(data: bytes) -> str:
+    return UNHASHED
 
 
 def _content_hash(data: bytes) -> str:

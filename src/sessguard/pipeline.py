@@ -50,24 +50,14 @@ def scan(
     """Scan `paths`. With a cache, per-file facts are reused when a file's bytes are
     unchanged; with `jobs` > 1, files are extracted in that many worker processes. Neither
     changes the report."""
-    run = monitor or Monitor()
-    return in_deep_thread(_scan, paths, config or Config(), baseline, config_files, cache, jobs, run)
-
-
-def _scan(
-    paths: Sequence[str],
-    config: Config,
-    baseline: Sequence[BaselineEntry] | None,
-    config_files: Sequence[str],
-    cache: Cache | None,
-    jobs: int,
-    monitor: Monitor,
-) -> Report:
+    monitor = monitor or Monitor()
+    config = config or Config()
+    # discovery and phase 1 run on this thread: phase 1 may fork workers (`reading`), which
+    # is safe only before any other thread exists
     with monitor.stage("discover"):
         found = discover(
             paths, config.exclude, config.extend_exclude, config.respect_gitignore, config.follow_symlinks
         )
-    cwd = Path(os.getcwd())
     configured = [*config.auth_functions, *dict(config.regenerate_functions)]
     tests = frozenset(f.module for f in found.files if is_test_path(_below(f)))
     stage = Stage(
@@ -91,6 +81,21 @@ def _scan(
     if remembered is not None:
         monitor.count("whole scan from the cache")
         return remembered
+    return in_deep_thread(_scan, stage, found, config, baseline, config_files, cache, memo_key, monitor)
+
+
+def _scan(
+    stage: Stage,
+    found: Discovery,
+    config: Config,
+    baseline: Sequence[BaselineEntry] | None,
+    config_files: Sequence[str],
+    cache: Cache | None,
+    memo_key: str,
+    monitor: Monitor,
+) -> Report:
+    """Everything after phase 1, on a deep stack."""
+    cwd = Path(os.getcwd())
     dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
     layout = layout_of(found, dependencies)
     report = _analyse_files(stage, found, dependencies, layout, config, baseline, config_files, monitor)

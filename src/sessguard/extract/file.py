@@ -28,6 +28,19 @@ def extract_file(
     data = read(path, display, max_bytes)
     if isinstance(data, FileError):
         return data
+    return extract_bytes(data, display, module, is_package, seconds, options, force)
+
+
+def extract_bytes(
+    data: bytes,
+    display: str,
+    module: str,
+    is_package: bool,
+    seconds: float,
+    options: ExtractOptions | None = None,
+    force: frozenset[str] = frozenset(),
+) -> ModuleFacts | FileError:
+    """`extract_file` on bytes already read (phase 1 read them)."""
     source = parse(data, display)
     if isinstance(source, FileError):
         return source
