@@ -163,16 +163,16 @@ def test_lazy_facts_find_the_logins_a_later_round_asks_for() -> None:
 
 def test_no_file_is_read_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     """Later rounds look for new names in the index kept from the first read."""
-    import sessguard.perfile
+    import sessguard.reading
 
     reads: list[str] = []
-    original = sessguard.perfile.read
+    original = sessguard.reading.read
 
     def counting(path: str, shown: str, limit: int) -> bytes | FileError:
         reads.append(path)
         return original(path, shown, limit)
 
-    monkeypatch.setattr(sessguard.perfile, "read", counting)
+    monkeypatch.setattr(sessguard.reading, "read", counting)
     monitor = Monitor()
     scan([str(SHARED_CASES)], Config(), monitor=monitor)
     assert monitor.counts["files never parsed"] > 0
