@@ -378,12 +378,14 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from sessguard.filters import read_baseline
+    from sessguard.filters import covers_none, read_baseline
     from sessguard.projects import narrowed, targets
 
     loaded = _loaded_config(args, args.paths)
     baseline = read_baseline(Path(args.baseline)) if args.baseline else None
     chosen = targets(args.paths, Path(os.getcwd()), args.with_projects)
+    if baseline and covers_none(baseline, chosen.scanned):
+        print(f"sessguard: warning: no entry of {args.baseline} names a scanned file", file=sys.stderr)
     report = narrowed(_run(args, chosen.scanned, loaded, baseline), chosen)
     status = _write_outputs(args, report)
     return status if status else _exit_status(args, report, loaded.config.fail_on)

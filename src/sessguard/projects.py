@@ -14,13 +14,13 @@ files with `--no-project`; directories are scanned and reported whole.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from msgspec.structs import replace
 
-from sessguard.discover import display_path
+from sessguard.discover import display_path, is_within
 from sessguard.model import Finding, Report
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", ".git")
@@ -85,8 +85,4 @@ def _concerns(finding: Finding, chosen: Targets) -> bool:
 
 
 def _given(path: str, chosen: Targets) -> bool:
-    return path in chosen.files or _under_any(os.path.abspath(path), chosen.whole)
-
-
-def _under_any(absolute: str, roots: Iterable[str]) -> bool:
-    return any(absolute == root or absolute.startswith(os.path.join(root, "")) for root in roots)
+    return path in chosen.files or is_within(os.path.abspath(path), chosen.whole)
