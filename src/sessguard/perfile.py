@@ -10,8 +10,8 @@ how many processes ran, in which order, or whether the cache was warm.
 from __future__ import annotations
 
 import os
-import stat
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,9 +20,11 @@ from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
+from sessguard.fileindex import FileIndex, signature_of
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles, words_of
+from sessguard.oversized import read_oversized
 from sessguard.source import read
 
 if TYPE_CHECKING:
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
 # results that depend on the moment, not on the bytes: never cached
 UNCACHED = frozenset({"timeout", "internal"}) | UNJUDGED
+# errors of files whose bytes show they cannot matter: skipped and counted, never errors
+# (a too-large file's bytes are read for that, up to `oversized.JUDGED_UP_TO`)
+SKIPPABLE = frozenset({"too-large", "timeout"})
 # less source than this is quicker to extract here than to ship to worker processes
 # (starting them costs about as much as extracting half a megabyte of matched files)
 POOL_BELOW_BYTES = 1 << 20
@@ -52,6 +57,7 @@ class Extracted:
     hashes: dict[SourceFile, str] = field(default_factory=dict)
     parsed: int = 0
     from_cache: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # by error kind (SKIPPABLE)
 
 
 @dataclass
@@ -76,6 +82,8 @@ class Stage:
     # the indexes the cache kept of the files not read this run, loaded when first needed
     _kept_words: dict[str, str] | None = field(default=None, repr=False)
     sizes: dict[SourceFile, int] = field(default_factory=dict)
+    # files over the size limit whose bytes were read anyway, to tell whether they matter
+    oversized: set[SourceFile] = field(default_factory=set)
     _pool: Executor | None = field(default=None, repr=False)
 
     def prepare(self) -> dict[SourceFile, str]:
@@ -134,10 +142,18 @@ class Stage:
         self.monitor.count("files never parsed", len(self.files) - len(out.results))
         first_matched = set(phase_one)  # read once already: no second read to ask again
         for file, result in out.results.items():
-            if isinstance(result, FileError) and (
-                result.kind in UNJUDGED or file in first_matched or self._matches(file, names)
-            ):
+            if not isinstance(result, FileError):
+                continue
+            unjudged = result.kind in UNJUDGED and file not in self.words
+            if unjudged or file in first_matched or self._matches(file, names):
                 out.errors.append(result)
+            elif result.kind in SKIPPABLE:
+                out.skipped[result.kind] += 1
+        never_parsed = sum(1 for f in self.oversized if f not in out.results)
+        if never_parsed:
+            out.skipped["too-large"] += never_parsed
+        for kind, count in sorted(out.skipped.items()):
+            self.monitor.count(f"skipped: {kind}", count)
         return out
 
     def _refresh(
@@ -174,7 +190,7 @@ class Stage:
         wanted = []
         for done, file in enumerate(self.files, 1):
             self.monitor.progress("reading", done, len(self.files))
-            signature = _signature(file.path)
+            signature = signature_of(file.path)
             self.sizes[file] = signature[2] if signature else 0
             known = index.get(file.display, signature)
             if known is not None:
@@ -183,6 +199,10 @@ class Stage:
                     wanted.append(file)
                 continue
             data = read(str(file.path), file.display, self.config.max_file_bytes)
+            if isinstance(data, FileError) and data.kind == "too-large":
+                data = read_oversized(file)
+                if not isinstance(data, FileError):
+                    self.oversized.add(file)
             if isinstance(data, FileError):
                 out.hashes[file] = ""
                 wanted.append(file)
@@ -192,7 +212,7 @@ class Stage:
             matched = self.first.match_index(words)
             if matched and file.module not in self.tests:
                 wanted.append(file)
-            if signature is not None and self.cache:
+            if signature is not None and self.cache and file not in self.oversized:
                 index.put(file.display, signature, out.hashes[file], matched)
         if self.cache and index.changed:
             kept = self._kept()
@@ -300,45 +320,6 @@ def _content_hash(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
-
-
-Signature = tuple[int, int, int, int, int]
-
-
-def _signature(path: os.PathLike[str] | str) -> Signature | None:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-@dataclass
-class FileIndex:
-    """What the last scan learnt of each file from its bytes, by the file's signature."""
-
-    entries: dict[str, tuple[Signature, str, bool]] = field(default_factory=dict)
-    changed: bool = False
-
-    def get(self, display: str, signature: Signature | None) -> tuple[str, bool] | None:
-        entry = self.entries.get(display)
-        if signature is None or entry is None or entry[0] != signature:
-            return None
-        return entry[1], entry[2]
-
-    def put(self, display: str, signature: Signature, content: str, matched: bool) -> None:
-        self.entries[display] = (signature, content, matched)
-        self.changed = True
-
-    @classmethod
-    def load(cls, cache: Cache, key: str) -> FileIndex:
-        found = cache.get_typed("index", key, dict[str, tuple[Signature, str, bool]])
-        return cls(found or {})
-
-    def save(self, cache: Cache, key: str) -> None:
-        cache.put("index", key, self.entries)
 
 
 def _methods() -> list[str]:
