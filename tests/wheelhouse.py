@@ -21,10 +21,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 
-def build_wheelhouse(directory: Path, project: str = "sessguard") -> dict[str, str]:
-    """Offline pip settings for an environment variable mapping."""
+def build_wheelhouse(
+    directory: Path, project: str = "sessguard", extras: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Offline pip settings for an environment variable mapping: `pip install` of the
+    project (with `extras`) then finds everything in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in _runtime_closure(project):
+    for name in _closure(project, extras):
         _repack(metadata.distribution(name), directory)
     embedded = Path(virtualenv.__file__).parent / "seed" / "wheels" / "embed"
     for wheel in embedded.glob("setuptools-*.whl"):
@@ -32,20 +35,22 @@ def build_wheelhouse(directory: Path, project: str = "sessguard") -> dict[str, s
     return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(directory), "PIP_CONFIG_FILE": os.devnull}
 
 
-def _runtime_closure(project: str) -> set[str]:
-    """The distributions `project` needs at run time here (no extras), transitively."""
-    environment = {k: str(v) for k, v in default_environment().items()} | {"extra": ""}
+def _closure(project: str, extras: tuple[str, ...]) -> set[str]:
+    """The distributions `project` with `extras` needs here, transitively."""
+    environment = {k: str(v) for k, v in default_environment().items()}
     needed: set[str] = set()
-    pending = [project]
+    pending = [(project, ("", *extras))]
     while pending:
-        for text in metadata.requires(pending.pop()) or ():
+        name, wanted = pending.pop()
+        for text in metadata.requires(name) or ():
             requirement = Requirement(text)
-            name = canonicalize_name(requirement.name)
-            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            marker = requirement.marker
+            if marker is not None and not any(marker.evaluate({**environment, "extra": e}) for e in wanted):
                 continue
-            if name not in needed:
-                needed.add(name)
-                pending.append(name)
+            found = canonicalize_name(requirement.name)
+            if found not in needed:
+                needed.add(found)
+                pending.append((found, ("", *sorted(requirement.extras))))
     return needed
 
 
@@ -54,11 +59,14 @@ def _repack(distribution: metadata.Distribution, directory: Path) -> None:
     tags = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Tag:")]
     name = canonicalize_name(distribution.metadata["Name"]).replace("-", "_")
     target = directory / f"{name}-{distribution.version}-{_compressed_tag(tags)}.whl"
+    generated = {e.name for e in distribution.entry_points if e.group in ("console_scripts", "gui_scripts")}
+    scripts = f"{name}-{distribution.version}.data/scripts/"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in distribution.files or ():
-            if file.parts[0] == ".." or "__pycache__" in file.parts:
-                continue  # scripts pip writes into bin/ and bytecode: pip makes them again
-            archive.write(str(distribution.locate_file(file)), file.as_posix())
+            if "__pycache__" in file.parts or file.name in generated:
+                continue  # bytecode and entry-point scripts: pip makes them again
+            inside = scripts + file.name if file.parts[0] == ".." else file.as_posix()
+            archive.write(str(distribution.locate_file(file)), inside)
 
 
 def _compressed_tag(tags: list[str]) -> str:
