@@ -55,6 +55,14 @@ def _app(root: Path, helper: str, view: str, marker: str = "pyproject.toml") -> 
     write_tree(root, {marker: "", "auth/__init__.py": "", "auth/helper.py": helper, "auth/views.py": view})
 
 
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project whose view logs in through its helper, scanned from its root."""
+    _app(tmp_path, HELPER, VIEW)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 def _scan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     status = main(["scan", "--no-cache", "--quiet", *argv])
     return status, capsys.readouterr().out
@@ -84,38 +92,24 @@ def test_a_safe_view_whose_helper_regenerates_is_not_reported(
 
 
 def test_a_changed_helper_reports_the_logins_whose_trace_passes_through_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    app: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _app(tmp_path, HELPER, VIEW)
-    monkeypatch.chdir(tmp_path)
     status, out = _scan(capsys, "auth/helper.py")
     assert status == 1 and "auth/views.py:5:5" in out
 
 
-def test_no_project_analyses_the_file_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _app(tmp_path, HELPER, VIEW)
-    monkeypatch.chdir(tmp_path)
+def test_no_project_analyses_the_file_alone(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _scan(capsys, "--no-project", "auth/views.py") == (0, "1 file scanned; no findings.\n")
 
 
-def test_directories_are_reported_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _app(tmp_path, HELPER, VIEW)
-    write_tree(tmp_path, {"other.py": OTHER})
-    monkeypatch.chdir(tmp_path)
+def test_directories_are_reported_whole(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(app, {"other.py": OTHER})
     status, out = _scan(capsys, ".")
     assert status == 1 and "auth/views.py:5:5" in out and "other.py:5:5" in out
 
 
-def test_only_the_given_files_errors_are_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _app(tmp_path, HELPER, VIEW)
-    (tmp_path / "broken.py").write_text("from flask import session\ndef f(:\n")
-    monkeypatch.chdir(tmp_path)
+def test_only_the_given_files_errors_are_reported(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (app / "broken.py").write_text("from flask import session\ndef f(:\n")
     status, out = _scan(capsys, "auth/views.py")
     assert status == 1 and "broken.py" not in out
     status, out = _scan(capsys, "broken.py")
