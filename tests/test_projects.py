@@ -127,3 +127,19 @@ def test_conformance_cases_have_no_project_above_them() -> None:
     """The single-file cases sit side by side: scanned as files, each must be alone."""
     single = [case for case in projects(SHARED_CASES) if case.is_file()]
     assert single and all(project_root(case) is None for case in single)
+
+
+@pytest.mark.parametrize("imports", ["from auth.helper import remember", "from .helper import remember"])
+def test_the_errors_of_the_modules_a_given_file_imports_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], imports: str
+) -> None:
+    """A helper that could not be analysed leaves the view's analysis incomplete."""
+    _app(
+        tmp_path,
+        "from flask import session\ndef remember(:\n",
+        VIEW.replace("from auth.helper import remember", imports),
+    )
+    write_tree(tmp_path, {"broken.py": "from flask import session\ndef f(:\n"})
+    monkeypatch.chdir(tmp_path)
+    status, out = _scan(capsys, "auth/views.py")
+    assert status == 3 and "auth/helper.py: syntax" in out and "broken.py" not in out

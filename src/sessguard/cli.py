@@ -386,7 +386,7 @@ def run_scan(args: argparse.Namespace) -> int:
     chosen = targets(args.paths, Path(os.getcwd()), args.with_projects)
     if baseline and covers_none(baseline, chosen.scanned):
         print(f"sessguard: warning: no entry of {args.baseline} names a scanned file", file=sys.stderr)
-    report = narrowed(_run(args, chosen.scanned, loaded, baseline), chosen)
+    report = narrowed(_run(args, chosen.scanned, loaded, baseline), chosen, loaded.config.max_file_bytes)
     status = _write_outputs(args, report)
     return status if status else _exit_status(args, report, loaded.config.fail_on)
 
