@@ -15,6 +15,30 @@ from sessguard.model import Report
 from sessguard.pipeline import scan
 
 Project = Callable[..., Report]
+BENCH_OPTION = "--bench-corpus"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        BENCH_OPTION,
+        action="store_true",
+        help="also run the tests marked `bench`, which fetch the benchmark corpus (~356 MB, from PyPI)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"bench: needs the benchmark corpus; runs only with {BENCH_OPTION}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The default run stays offline: the corpus tests are deselected (not skipped: they
+    are not part of that run at all) unless the option asks for them, as `.ci/run` does."""
+    if config.getoption(BENCH_OPTION):
+        return
+    deselected = [item for item in items if item.get_closest_marker("bench")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("bench")]
 
 
 @pytest.fixture(autouse=True, scope="session")

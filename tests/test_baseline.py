@@ -112,3 +112,48 @@ def test_broken_baselines_are_usage_errors(
     (tree / "baseline.json").write_text(content)
     assert main(["scan", "--baseline", "baseline.json"]) == 2
     assert "baseline" in capsys.readouterr().err
+
+
+def test_a_baseline_matches_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "views.py").write_text(VIEW)
+    monkeypatch.chdir(tmp_path / "app")
+    assert main(["baseline", "write", "baseline.json"]) == 0
+    entries = json.loads((tmp_path / "app" / "baseline.json").read_text())["entries"]
+    assert {e["path"] for e in entries} == {"views.py"}  # relative to the baseline's directory
+    monkeypatch.chdir(tmp_path)
+    data = scan_json(capsys, "--baseline", "app/baseline.json", "app")
+    assert data["findings"] == [] and data["baseline"]["matched"] == 2
+    monkeypatch.chdir(tmp_path / "app")
+    assert scan_json(capsys, "--baseline", "baseline.json")["baseline"]["matched"] == 2
+
+
+def test_a_version_1_baseline_is_read_relative_to_the_working_directory(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Version 1 did not record where its paths start; they were, and are, the current
+    directory's."""
+    (tree / "sub").mkdir()
+    main(["baseline", "write", "sub/baseline.json"])
+    document = json.loads((tree / "sub" / "baseline.json").read_text())
+    assert {e["path"] for e in document["entries"]} == {"../app.py"}
+    document["version"] = 1
+    for entry in document["entries"]:
+        entry["path"] = "app.py"
+    (tree / "sub" / "baseline.json").write_text(json.dumps(document))
+    assert scan_json(capsys, "--baseline", "sub/baseline.json")["baseline"]["matched"] == 2
+
+
+def test_a_baseline_that_names_no_scanned_file_is_warned_about(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["baseline", "write", "baseline.json"])
+    (tree / "other").mkdir()
+    (tree / "other" / "views.py").write_text(VIEW)
+    capsys.readouterr()
+    assert main(["scan", "--baseline", "baseline.json", "other"]) == 1
+    assert "sessguard: warning: no entry of baseline.json names a scanned file" in capsys.readouterr().err
+    assert main(["scan", "--baseline", "baseline.json", "."]) == 1  # other/views.py is new
+    assert "warning" not in capsys.readouterr().err

@@ -3,6 +3,8 @@ and without it, and the reports must match byte for byte (issue 6).
 
 The corpus is fetched from PyPI by the shared script (pinned releases) into `.bench/` of
 this checkout, where `bench/run.py` finds it too; set SESSGUARD_BENCH_CORPUS to use another.
+These tests run only with `pytest --bench-corpus` (as `.ci/run` does): the default run is
+offline.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sessguard.pipeline import scan
 from sessguard.render.json import render
 
 REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.bench  # the default `pytest` run never downloads (conftest.py)
 
 
 @pytest.fixture(scope="module")

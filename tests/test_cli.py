@@ -229,7 +229,7 @@ def test_a_small_scan_imports_only_what_it_uses(tree: Path, output: str) -> None
         ["config", "--isolated"],
         ["explain", "python-session-fixation"],
         ["rules"],
-        ["hook", "a.py", "b.py", "--exit-zero"],
+        ["scan", "a.py", "--no-project", "--exit-zero"],
     ],
 )
 def test_a_command_parses_alone_as_in_the_whole_parser(arguments: list[str]) -> None:

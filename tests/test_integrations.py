@@ -14,62 +14,66 @@ import jsonschema
 import pytest
 import yaml
 from harness import SHARED
-
-from sessguard.cli import main
+from wheelhouse import build_wheelhouse
 
 REPO = Path(__file__).resolve().parent.parent
 LOGIN = "from flask_login import login_user\n\n\ndef sign_in(user):\n    login_user(user)\n"
-HELPER = "from flask import session\n\n\ndef remember(user):\n    session['user_id'] = user\n"
-CALLER = "from helper import remember\n\n\ndef login(user):\n    remember(user)\n"
+HELPER = 'from flask import session\n\n\ndef remember(user):\n    session["user_id"] = user\n'
 
 
 def test_hook_definition() -> None:
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "sessguard" and hook["require_serial"] is True
-    assert hook["entry"] == "sessguard hook" and hook["types"] == ["python"] and hook["language"] == "python"
+    assert hook["entry"] == "sessguard scan" and hook["types"] == ["python"] and hook["language"] == "python"
 
 
-def test_hook_analyses_the_project_and_reports_only_the_given_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "helper.py").write_text(HELPER)
-    (tmp_path / "views.py").write_text(CALLER)
-    (tmp_path / "other.py").write_text(LOGIN)
-    # views.py is reported through helper.py, which is not among the files given
-    assert main(["hook", "views.py"]) == 1
-    out = capsys.readouterr().out
-    assert "views.py:5:5" in out and "other.py" not in out
-    assert main(["hook", "helper.py"]) == 0
+VIEW = "from auth.helper import remember\n\n\ndef login(user):\n    remember(user)\n"
+FRESH_HELPER = HELPER.replace("    session[", "    session.clear()\n    session[")
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_pre_commit_try_repo(tmp_path: Path) -> None:
-    """`pre-commit try-repo` installs this repository's hook and runs it on a commit."""
+    """`pre-commit try-repo` installs this repository's hook as users get it (a virtual
+    environment and `pip install` of the repository, here from a wheelhouse of this
+    environment: no index is asked) and runs it on what each commit stages, in a
+    two-module app: a commit of the view alone reports the login its helper does; a
+    commit of the helper that adds the regeneration clears it."""
     work = tmp_path / "project"
-    work.mkdir()
+    (work / "auth").mkdir(parents=True)
     env = {
         **os.environ,
+        **build_wheelhouse(tmp_path / "wheels"),
         "PRE_COMMIT_HOME": str(tmp_path / "cache"),
         "GIT_AUTHOR_NAME": "t",
         "GIT_AUTHOR_EMAIL": "t@t",
         "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@t",
     }
-    subprocess.run(["git", "init", "-q"], cwd=work, check=True, env=env)
-    (work / "app.py").write_text(LOGIN)
-    (work / "safe.py").write_text("x = 1\n")
-    subprocess.run(["git", "add", "."], cwd=work, check=True, env=env)
-    pre_commit = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "sessguard", "--verbose"]
-    failing = subprocess.run(
-        [*pre_commit, "--files", "app.py"], cwd=work, capture_output=True, text=True, env=env, timeout=600
-    )
-    assert failing.returncode == 1, failing.stdout + failing.stderr
-    assert "app.py:5:5: low python-session-fixation" in failing.stdout
-    passing = subprocess.run(
-        [*pre_commit, "--files", "safe.py"], cwd=work, capture_output=True, text=True, env=env, timeout=600
-    )
-    assert passing.returncode == 0, passing.stdout + passing.stderr
+
+    def git(*argv: str) -> None:
+        subprocess.run(["git", *argv], cwd=work, check=True, env=env, capture_output=True)
+
+    def pre_commit() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "sessguard", "--verbose"]
+        return subprocess.run(command, cwd=work, capture_output=True, text=True, env=env, timeout=600)
+
+    git("init", "-q")
+    (work / "auth" / "__init__.py").write_text("")
+    (work / "auth" / "helper.py").write_text(HELPER)
+    git("add", "auth/__init__.py", "auth/helper.py")
+    git("commit", "-q", "--no-verify", "-m", "helper")
+    (work / "auth" / "views.py").write_text(VIEW)
+    git("add", "auth/views.py")
+    view_only = pre_commit()
+    assert view_only.returncode == 1, view_only.stdout + view_only.stderr
+    assert "auth/views.py:5:5: low python-session-fixation" in view_only.stdout
+    assert 'auth/helper.py:5 `session["user_id"] = user`' in view_only.stdout  # the helper's write
+    git("commit", "-q", "--no-verify", "-m", "view")
+    (work / "auth" / "helper.py").write_text(FRESH_HELPER)
+    git("add", "auth/helper.py")
+    helper_fixed = pre_commit()
+    assert helper_fixed.returncode == 0, helper_fixed.stdout + helper_fixed.stderr
+    assert "3 files scanned; no findings." in helper_fixed.stdout  # the project, not the file alone
 
 
 def test_the_documented_workflow_runs_and_uploads_valid_sarif(tmp_path: Path) -> None:

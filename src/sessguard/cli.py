@@ -5,7 +5,6 @@ sessguard config [PATH ...]      the effective configuration and where it came f
 sessguard rules                  the rules
 sessguard explain RULE           a rule's documentation
 sessguard baseline write FILE    accept today's findings; later scans report new ones
-sessguard hook FILE ...          for pre-commit: scan the project, report on FILEs
 sessguard fix [PATH ...]         write the regenerations the findings need (--diff to preview,
                                  --check to test: both exit 1 while changes are pending)
 """
@@ -122,11 +121,10 @@ def _jobs(text: str) -> int:
     return value
 
 
-def _scan_options(parser: argparse.ArgumentParser, paths: bool = True) -> None:
-    if paths:
-        parser.add_argument(
-            "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
-        )
+def _scan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or directories (default: .)"
+    )
     config = parser.add_argument_group("configuration")
     config.add_argument(
         "--config", metavar="FILE", help="read this configuration file instead of the nearest one"
@@ -243,6 +241,12 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     _scan_options(scan)
     scan.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
+    scan.add_argument(
+        "--no-project",
+        dest="with_projects",
+        action="store_false",
+        help="analyse each FILE alone, not with the project it belongs to (see sessguard.projects)",
+    )
     _output_options(scan)
 
 
@@ -287,15 +291,6 @@ def _add_fix(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
 
 
-def _add_hook(commands: argparse._SubParsersAction[_Parser]) -> None:
-    hook = commands.add_parser(
-        "hook", help="pre-commit: analyse the project, report findings in the given files"
-    )
-    hook.add_argument("files", nargs="*", metavar="FILE")
-    _scan_options(hook, paths=False)
-    _output_options(hook)
-
-
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "scan": _add_scan,
     "config": _add_config,
@@ -303,7 +298,6 @@ SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = 
     "explain": _add_explain,
     "baseline": _add_baseline,
     "fix": _add_fix,
-    "hook": _add_hook,
 }
 
 
@@ -473,31 +467,15 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from sessguard.filters import read_baseline
+    from sessguard.filters import covers_none, read_baseline
+    from sessguard.projects import narrowed, targets
 
     loaded = _loaded_config(args, args.paths)
     baseline = read_baseline(Path(args.baseline)) if args.baseline else None
-    report = _run(args, args.paths, loaded, baseline)
-    status = _write_outputs(args, report)
-    return status if status else _exit_status(args, report, loaded.config.fail_on)
-
-
-def run_hook(args: argparse.Namespace) -> int:
-    """Analyse the whole project (a helper's change can expose a login elsewhere), report
-    what lies in the files pre-commit passed."""
-    from msgspec.structs import replace
-
-    from sessguard.discover import display_path
-
-    loaded = _loaded_config(args, ["."])
-    report = _run(args, ["."], loaded, None)
-    cwd = Path(os.getcwd())
-    wanted = {display_path(Path(f), cwd) for f in args.files}
-    report = replace(
-        report,
-        findings=tuple(f for f in report.findings if f.path in wanted),
-        errors=tuple(e for e in report.errors if e.path in wanted),
-    )
+    chosen = targets(args.paths, Path(os.getcwd()), args.with_projects)
+    if baseline and covers_none(baseline, chosen.scanned):
+        print(f"sessguard: warning: no entry of {args.baseline} names a scanned file", file=sys.stderr)
+    report = narrowed(_run(args, chosen.scanned, loaded, baseline), chosen, loaded.config.max_file_bytes)
     status = _write_outputs(args, report)
     return status if status else _exit_status(args, report, loaded.config.fail_on)
 
@@ -566,7 +544,6 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": run_scan,
-    "hook": run_hook,
     "fix": run_fix,
     "config": run_config,
     "rules": run_rules,

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,6 +133,11 @@ def display_path(path: Path, cwd: Path) -> str:
         return absolute.relative_to(cwd).as_posix()
     except ValueError:
         return absolute.as_posix()
+
+
+def is_within(absolute: str, roots: Iterable[str]) -> bool:
+    """Whether the absolute path is one of the absolute `roots` or lies below one."""
+    return any(absolute == root or absolute.startswith(os.path.join(root, "")) for root in roots)
 
 
 class _ModuleNamer:

@@ -12,13 +12,16 @@ next real finding), unless `report-unused-suppressions` is off.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from sessguard.config import Config
+from sessguard.discover import display_path, is_within
 from sessguard.model import (
     SUPPRESSION_RULE_ID,
     BaselineEntry,
@@ -35,11 +38,12 @@ _SESSGUARD = re.compile(
     r"#\s*sessguard\s*:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?", re.I
 )
 _NOSEC = re.compile(r"#\s*nosec\b:?\s*(?P<rules>[\w\-, ]*)", re.I)
-BASELINE_VERSION = 1
+# version 2: entry paths are relative to the baseline file's directory (version 1: to the
+# directory the baseline was written from, which the file does not record)
+BASELINE_VERSION = 2
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(msgspec.Struct, frozen=True):
     path: str
     line: int
     rules: tuple[str, ...] | None  # None: a bare `# sessguard: ignore`
@@ -64,8 +68,7 @@ def parse_suppressions(path: str, comments: Iterable[tuple[int, str]]) -> list[S
     return found
 
 
-@dataclass(frozen=True)
-class Filtered:
+class Filtered(msgspec.Struct, frozen=True):
     shown: tuple[Finding, ...]
     suppressed: tuple[Suppressed, ...]
     fixed: tuple[BaselineEntry, ...]
@@ -194,6 +197,9 @@ class BaselineError(Exception):
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
+    """Entry paths are written relative to the baseline's directory, so that the baseline
+    matches whatever directory a later scan runs from."""
+    home = os.path.dirname(os.path.abspath(path))
     entries = [baseline_entry(f) for f in findings]
     document = {
         "tool": "sessguard",
@@ -201,7 +207,7 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         "entries": [
             {
                 "rule_id": e.rule_id,
-                "path": e.path,
+                "path": Path(os.path.relpath(os.path.abspath(e.path), home)).as_posix(),
                 "function": e.function,
                 "statement_hash": e.statement_hash,
                 "message": e.message,
@@ -214,6 +220,9 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
 
 def read_baseline(path: Path) -> list[BaselineEntry]:
+    """The entries with their paths as findings show them (relative to the current
+    directory when under it). A version-1 baseline does not say where its paths start;
+    they are read, as they always were, relative to the current directory."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -225,6 +234,11 @@ def read_baseline(path: Path) -> list[BaselineEntry]:
     entries = document.get("entries")
     if not isinstance(entries, list):
         raise BaselineError(f"{path}: the baseline has no entries list")
+    version = document.get("version", 1)
+    if version not in (1, BASELINE_VERSION):
+        raise BaselineError(f"{path}: baseline version {version!r} is not one this sessguard reads")
+    cwd = Path(os.getcwd())
+    home = Path(os.path.dirname(os.path.abspath(path))) if version == BASELINE_VERSION else cwd
     result = []
     for raw in entries:
         if not isinstance(raw, dict) or not all(
@@ -234,10 +248,18 @@ def read_baseline(path: Path) -> list[BaselineEntry]:
         result.append(
             BaselineEntry(
                 raw["rule_id"],
-                raw["path"],
+                display_path(home / raw["path"], cwd),
                 raw["function"],
                 raw["statement_hash"],
                 str(raw.get("message", "")),
             )
         )
     return result
+
+
+def covers_none(entries: Sequence[BaselineEntry], scanned: Sequence[str]) -> bool:
+    """Whether no entry names a file under the scanned paths: a baseline written for
+    another tree (or read from the wrong place) would silently accept nothing."""
+    roots = [os.path.abspath(p) for p in scanned]
+    named = (os.path.abspath(entry.path) for entry in entries)
+    return bool(entries) and not any(is_within(a, roots) and os.path.isfile(a) for a in named)

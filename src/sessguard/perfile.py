@@ -10,8 +10,8 @@ how many processes ran, in which order, or whether the cache was warm.
 from __future__ import annotations
 
 import os
-import stat
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
+from sessguard.fileindex import FileIndex, Signature, signature_of
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
 # results that depend on the moment, not on the bytes: never cached
 UNCACHED = frozenset({"timeout", "internal"}) | UNJUDGED
+# errors of files whose bytes show they cannot matter: skipped and counted, never errors
+# (a too-large file's bytes are read for that, up to `oversized.JUDGED_UP_TO`)
+SKIPPABLE = frozenset({"too-large", "timeout"})
 # less source than this is quicker to extract here than to ship to worker processes
 # (starting them costs about as much as extracting half a megabyte of matched files)
 POOL_BELOW_BYTES = 1 << 20
@@ -52,6 +56,7 @@ class Extracted(msgspec.Struct):
     hashes: dict[SourceFile, str] = msgspec.field(default_factory=dict)
     parsed: int = 0
     from_cache: int = 0
+    skipped: Counter[str] = msgspec.field(default_factory=Counter)  # by error kind (SKIPPABLE)
 
 
 class Stage(msgspec.Struct, dict=True):
@@ -75,6 +80,8 @@ class Stage(msgspec.Struct, dict=True):
     # the indexes the cache kept of the files not read this run, loaded when first needed
     _kept_words: dict[str, str] | None = None
     sizes: dict[SourceFile, int] = msgspec.field(default_factory=dict)
+    # files over the size limit whose bytes were read anyway, to tell whether they matter
+    oversized: set[SourceFile] = msgspec.field(default_factory=set)
     _pool: Executor | None = None
     # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
     _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
@@ -135,10 +142,18 @@ class Stage(msgspec.Struct, dict=True):
         self.monitor.count("files never parsed", len(self.files) - len(out.results))
         first_matched = set(phase_one)  # read once already: no second read to ask again
         for file, result in out.results.items():
-            if isinstance(result, FileError) and (
-                result.kind in UNJUDGED or file in first_matched or self._matches(file, names)
-            ):
+            if not isinstance(result, FileError):
+                continue
+            unjudged = result.kind in UNJUDGED and file not in self.words
+            if unjudged or file in first_matched or self._matches(file, names):
                 out.errors.append(result)
+            elif result.kind in SKIPPABLE:
+                out.skipped[result.kind] += 1
+        never_parsed = sum(1 for f in self.oversized if f not in out.results)
+        if never_parsed:
+            out.skipped["too-large"] += never_parsed
+        for kind, count in sorted(out.skipped.items()):
+            self.monitor.count(f"skipped: {kind}", count)
         return out
 
     def _refresh(
@@ -175,7 +190,7 @@ class Stage(msgspec.Struct, dict=True):
         wanted = []
         unread: list[tuple[SourceFile, Signature | None]] = []
         for file in self.files:
-            signature = _signature(file.path)
+            signature = signature_of(file.path)
             self.sizes[file] = signature[2] if signature else 0
             known = index.get(file.display, signature)
             if known is None:
@@ -201,9 +216,11 @@ class Stage(msgspec.Struct, dict=True):
             self.words[file] = found.words
             if found.matched and file.module not in self.tests:
                 wanted.append(file)
+            if found.oversized:
+                self.oversized.add(file)
             if found.facts is not None:
                 self._early[file] = found.facts
-            if signature is not None and self.cache:
+            if signature is not None and self.cache and not found.oversized:
                 index.put(file.display, signature, found.content, found.matched)
         position = {file: i for i, file in enumerate(self.files)}
         wanted.sort(key=position.__getitem__)
@@ -334,44 +351,6 @@ def _content_hash(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
-
-
-Signature = tuple[int, int, int, int, int]
-
-
-def _signature(path: os.PathLike[str] | str) -> Signature | None:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-class FileIndex(msgspec.Struct):
-    """What the last scan learnt of each file from its bytes, by the file's signature."""
-
-    entries: dict[str, tuple[Signature, str, bool]] = msgspec.field(default_factory=dict)
-    changed: bool = False
-
-    def get(self, display: str, signature: Signature | None) -> tuple[str, bool] | None:
-        entry = self.entries.get(display)
-        if signature is None or entry is None or entry[0] != signature:
-            return None
-        return entry[1], entry[2]
-
-    def put(self, display: str, signature: Signature, content: str, matched: bool) -> None:
-        self.entries[display] = (signature, content, matched)
-        self.changed = True
-
-    @classmethod
-    def load(cls, cache: Cache, key: str) -> FileIndex:
-        found = cache.get_typed("index", key, dict[str, tuple[Signature, str, bool]])
-        return cls(found or {})
-
-    def save(self, cache: Cache, key: str) -> None:
-        cache.put("index", key, self.entries)
 
 
 def _methods() -> list[str]:

@@ -171,7 +171,7 @@ def _analyse_files(
         comments = {m.path: m.comments for m in modules if m.comments}
         filtered = apply_filters(findings, comments, config, baseline)
     errors = [*found.errors, *extracted.errors]
-    analysed = len(found.files) - len(extracted.errors)
+    analysed = len(found.files) - len(extracted.errors) - extracted.skipped.total()
     stats = Stats(
         files_discovered=len(found.files) + sum(found.skipped.values()),
         files_analyzed=analysed,
@@ -187,7 +187,7 @@ def _analyse_files(
         baseline_used=baseline is not None,
         hidden=filtered.hidden,
         config_files=tuple(config_files),
-        skipped=tuple(sorted(found.skipped.items())),
+        skipped=tuple(sorted((found.skipped + extracted.skipped).items())),
     )
 
 

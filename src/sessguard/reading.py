@@ -25,6 +25,7 @@ from sessguard.discover import SourceFile
 from sessguard.extract.facts import ModuleFacts
 from sessguard.model import FileError
 from sessguard.needles import Needles, words_of
+from sessguard.oversized import read_oversized
 from sessguard.source import read
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Read(msgspec.Struct, frozen=True):
     words: bytes
     matched: bool
     facts: Timed | None = None
+    oversized: bool = False  # over the size limit: read only to search it (`oversized`)
 
 
 class Reader(msgspec.Struct, frozen=True):
@@ -62,15 +64,24 @@ class Reader(msgspec.Struct, frozen=True):
 
     def one(self, file: SourceFile) -> Read | FileError:
         data = read(str(file.path), file.display, self.max_bytes)
+        oversized = isinstance(data, FileError) and data.kind == "too-large"
+        if oversized:
+            data = read_oversized(file)
         if isinstance(data, FileError):
             return data
         content = self.digest(data)
         words = words_of(data)
         matched = self.first.match_index(words)
         facts = None
-        if self.extract and matched and file.module not in self.tests and not self.cached(file, content):
+        if (
+            self.extract
+            and matched
+            and not oversized
+            and file.module not in self.tests
+            and not self.cached(file, content)
+        ):
             facts = _extracted(self, file, data)
-        return Read(content, words, matched, facts)
+        return Read(content, words, matched, facts, oversized)
 
     def many(self, files: Sequence[SourceFile]) -> list[Read | FileError]:
         return [self.one(file) for file in files]

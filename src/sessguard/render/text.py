@@ -24,6 +24,10 @@ _STORE_KINDS = {Store.SERVER: "server-side", Store.COOKIE: "in the cookie", Stor
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
 
+# files over a limit whose bytes show they cannot matter (sessguard.oversized)
+SKIPPED_BEYOND = {"too-large": "over --max-file-size", "timeout": "over --file-timeout"}
+
+
 def inert(text: str) -> str:
     def escape(match: re.Match[str]) -> str:
         char = match.group()
@@ -102,9 +106,13 @@ def summary_line(report: Report) -> str:
     if report.hidden:
         parts.append(f"{report.hidden} below --min-severity/--min-confidence")
     for kind, count in report.skipped:
+        plural = "s" if count != 1 else ""
         if kind == "symlink":
-            plural = "s" if count != 1 else ""
             parts.append(f"{count} symbolic link{plural} not followed (--follow-symlinks)")
+        elif kind in SKIPPED_BEYOND:
+            where = "it" if count == 1 else "them"
+            limit = SKIPPED_BEYOND[kind]
+            parts.append(f"{count} file{plural} {limit} skipped (no word in {where} can matter)")
     if report.errors:
         kinds = Counter(e.kind for e in report.errors)
         detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
