@@ -1,7 +1,8 @@
 """A cache of per-file facts (and of whole scans), outside the scanned tree.
 
-Entries are JSON, checked against the types they decode to: a corrupted, truncated or
-foreign entry is ignored and recomputed, never trusted (no pickle: a cache directory
+Entries are JSON that msgspec writes and reads back checked against the types they decode
+to (records as objects; a check in C, which an edited tree's scan does for every entry it
+reuses): a corrupted, truncated or foreign entry is ignored and recomputed, never trusted (no pickle: a cache directory
 another user can write to must not be a way to run code). Keys hash the sessguard version,
 the options the stage depends on and the file's bytes, so an edit, an upgrade or a new
 setting can never serve a stale answer. Writes are atomic (a temporary file, then a
@@ -28,7 +29,7 @@ import msgspec
 from sessguard import __version__
 
 T = TypeVar("T")
-FORMAT = 1
+FORMAT = 2  # 2: values msgspec writes (records as objects)
 
 
 def default_directory() -> Path:
@@ -67,6 +68,14 @@ class _Entry(msgspec.Struct):
     value: msgspec.Raw
 
 
+class _Stored(msgspec.Struct, frozen=True):
+    """An entry as written: `_Entry` reads it back."""
+
+    key: str
+    version: str
+    value: Any
+
+
 class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -79,17 +88,6 @@ class Cache:
     def contains(self, kind: str, key: str) -> bool:
         """Whether an entry exists (it may still turn out unusable when read)."""
         return self._path(kind, key).is_file()
-
-    def get(self, kind: str, key: str, decode: Callable[[Any], T]) -> T | None:
-        try:
-            raw = self._path(kind, key).read_bytes()
-            entry = json.loads(raw)
-            if not isinstance(entry, dict) or entry.get("key") != key or entry.get("version") != __version__:
-                raise ValueError("foreign entry")
-            value = decode(entry.get("value"))
-        except (OSError, ValueError, TypeError, KeyError, RecursionError):
-            value = None
-        return self._counted(value)
 
     def get_typed(self, kind: str, key: str, tp: Any) -> Any:
         """An entry whose value is plain JSON of type `tp`, decoded and checked in one pass
@@ -112,18 +110,24 @@ class Cache:
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        """Store `value`, already in JSON's terms (see `encode`)."""
-        path = self._path(kind, key)
-        entry = {"key": key, "version": __version__, "value": value}
-        text = json.dumps(entry, separators=(",", ":"))
+        """Store `value`: JSON's own types, or records msgspec writes in its JSON form (read
+        back with `get_typed`, which checks every value's type)."""
+        entry = _Stored(key, __version__, value)
+        try:
+            data = msgspec.json.encode(entry)
+        except (TypeError, ValueError, OverflowError):
+            return  # a lone surrogate in a name: that entry is computed again next time
+        self._write(self._path(kind, key), data)
+
+    def _write(self, path: Path, data: bytes) -> None:
         import tempfile  # a warm scan that writes nothing never pays for it
 
         temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
             os.replace(temporary, path)
         except OSError:
             if temporary is not None:
@@ -132,27 +136,19 @@ class Cache:
             # a cache that cannot be written only costs time
 
 
-# -- a JSON codec for the package's frozen dataclasses, checked against their types ---------
+# -- the stable form of a value, for keys ------------------------------------------------
 #
-# A dataclass is written as the list of its fields in order (no names: entries are smaller
-# and quicker to read). Each type's encoder and decoder is built once from its hints; the
-# decoder checks every value's type, so an entry can only ever produce well-typed facts.
-# The field layout of every class involved is part of each key (`schema`), so a changed
-# class can never be read from an older entry.
+# A record is written as the list of its fields in order, sets sorted: equal values give
+# the same text in every process. The field layout of every class involved is part of each
+# key (`schema`), so a changed class can never be read from an older entry.
 
 Codec = Callable[[Any], Any]
 _ENCODERS: dict[Any, Codec | None] = {}
-_DECODERS: dict[Any, Codec] = {}
 
 
 def encode(value: Any) -> Any:
     encoder = _encoder(type(value))
     return value if encoder is None else encoder(value)
-
-
-def decode(cls: type[T] | Any, data: Any) -> T:
-    """Rebuild a value of type `cls`; any mismatch raises TypeError or ValueError."""
-    return typing.cast(T, _decoder(cls)(data))
 
 
 def schema(*types: Any) -> str:
@@ -259,143 +255,6 @@ def _dataclass_encoder(tp: type) -> Codec:
         return [getattr(value, name) if part is None else part(getattr(value, name)) for name, part in parts]
 
     return encode_instance
-
-
-def _decoder(tp: Any) -> Codec:
-    found = _DECODERS.get(tp)
-    if found is None:
-        holder: list[Codec] = []
-        _DECODERS[tp] = lambda data: holder[0](data)  # recursion while building
-        built = _build_decoder(tp)
-        holder.append(built)
-        _DECODERS[tp] = found = built
-    return found
-
-
-def _exact(tp: type) -> Codec:
-    def check(data: Any) -> Any:
-        if type(data) is not tp:
-            raise TypeError(f"expected {tp.__name__}, got {type(data).__name__}")
-        return data
-
-    return check
-
-
-def _build_decoder(tp: Any) -> Codec:
-    origin = get_origin(tp)
-    if tp is Any:
-        return lambda data: data
-    if tp is float:
-        return lambda data: float(_number(data))
-    if tp in (str, int, bool):
-        return _exact(tp)
-    if tp is type(None):
-        return _none
-    if origin in (Union, types.UnionType):
-        return _union_decoder(get_args(tp))
-    if origin is tuple:
-        args = get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            one = _decoder(args[0])
-            return lambda data: tuple(one(item) for item in _list(data))
-        many = [_decoder(a) for a in args]
-
-        def fixed(data: Any) -> Any:
-            items = _list(data)
-            if len(items) != len(many):
-                raise TypeError("tuple of the wrong length")
-            return tuple(d(item) for d, item in zip(many, items, strict=True))
-
-        return fixed
-    if origin in (frozenset, set):
-        one = _decoder(get_args(tp)[0])
-        return lambda data: frozenset(one(item) for item in _list(data))
-    if origin is dict or _is_mapping(origin):
-        key_type, value_type = get_args(tp)
-        k, v = _decoder(key_type), _decoder(value_type)
-        return lambda data: {k(pair[0]): v(pair[1]) for pair in (_pair(p) for p in _list(data))}
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
-    if _is_record(tp):
-        return _dataclass_decoder(tp)
-    raise TypeError(f"cannot decode {tp}")
-
-
-def _dataclass_decoder(tp: type) -> Codec:
-    """Fields in order, each checked. An instance without slots is filled in directly
-    (quicker than its `__init__`); these classes have no `__post_init__` that reading back
-    would need to run (asserted here)."""
-    if hasattr(tp, "__post_init__"):
-        raise TypeError(f"{tp.__name__} cannot be rebuilt field by field")
-    slotted = hasattr(tp, "__slots__")
-    hints = _hints(tp)
-    names = _field_names(tp)
-    plain = {str, int, bool}
-    parts: list[tuple[str, type | None, Codec]] = [
-        (name, hints[name] if hints[name] in plain else None, _decoder(hints[name])) for name in names
-    ]
-    size = len(parts)
-
-    def build(data: Any) -> Any:
-        if type(data) is not list or len(data) != size:
-            raise TypeError(f"expected the {size} fields of {tp.__name__}")
-        values = {}
-        for (name, exact, part), item in zip(parts, data, strict=True):
-            if exact is None:
-                values[name] = part(item)
-            elif type(item) is exact:
-                values[name] = item
-            else:
-                raise TypeError(f"{tp.__name__}.{name}: expected {exact.__name__}")
-        if slotted:
-            return tp(**values)
-        instance: Any = object.__new__(tp)
-        instance.__dict__.update(values)
-        return instance
-
-    return build
-
-
-def _union_decoder(options: tuple[Any, ...]) -> Codec:
-    real = [o for o in options if o is not type(None)]
-    nullable = len(real) != len(options)
-    decoders = [_decoder(o) for o in real]
-
-    def pick(data: Any) -> Any:
-        if data is None and nullable:
-            return None
-        for decoder in decoders:
-            try:
-                return decoder(data)
-            except (TypeError, ValueError, KeyError, IndexError):
-                continue
-        raise TypeError(f"no type of {options} fits")
-
-    return pick
-
-
-def _none(data: Any) -> None:
-    if data is not None:
-        raise TypeError("expected null")
-
-
-def _number(data: Any) -> int | float:
-    if type(data) not in (int, float):
-        raise TypeError("expected a number")
-    return typing.cast(int | float, data)
-
-
-def _list(data: Any) -> list[Any]:
-    if type(data) is not list:
-        raise TypeError("expected a list")
-    return data
-
-
-def _pair(data: Any) -> list[Any]:
-    items = _list(data)
-    if len(items) != 2:
-        raise TypeError("expected a pair")
-    return items
 
 
 def _is_mapping(origin: Any) -> bool:

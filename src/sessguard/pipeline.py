@@ -77,7 +77,7 @@ def scan(
     )
     hashes = stage.prepare()
     memo_key = _memo_key(paths, config, baseline, config_files, found, hashes) if cache else ""
-    remembered = cache.get("scan", memo_key, _decode_report) if cache else None
+    remembered: Report | None = cache.get_typed("scan", memo_key, Report) if cache else None
     if remembered is not None:
         monitor.count("whole scan from the cache")
         return remembered
@@ -100,9 +100,7 @@ def _scan(
     layout = layout_of(found, dependencies)
     report = _analyse_files(stage, found, dependencies, layout, config, baseline, config_files, monitor)
     if cache and not any(e.kind in UNCACHED for e in report.errors):
-        from sessguard.cache import encode
-
-        cache.put("scan", memo_key, encode(report))
+        cache.put("scan", memo_key, report)
     return report
 
 
@@ -143,12 +141,6 @@ def _contents(paths: Sequence[Path]) -> list[tuple[str, str]]:
         except OSError:
             found.append((str(path), ""))
     return found
-
-
-def _decode_report(value: object) -> Report:
-    from sessguard.cache import decode
-
-    return decode(Report, value)
 
 
 def _analyse_files(
