@@ -29,7 +29,7 @@ import msgspec
 from sessguard import __version__
 
 T = TypeVar("T")
-FORMAT = 1
+FORMAT = 2
 
 
 def default_directory() -> Path:

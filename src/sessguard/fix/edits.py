@@ -112,7 +112,7 @@ def render(data: bytes, plans: Sequence[FixPlan]) -> Rendered:
     except SyntaxError as exc:
         raise Refused(f"the fixed file would not parse ({exc.msg})") from None
     for plan in plans:
-        if plan.placement is not Placement.FACTORY and plan.anchor is not None:
+        if plan.anchor is not None:
             check_bound(tree, plan, imports)
     return Rendered(text, after, after.encode(encoding))
 
@@ -145,10 +145,19 @@ class _Source:
             raise Refused("the finding has no automatic fix")
         if plan.placement is Placement.FACTORY:
             self._rename_call(plan, anchor)
+            if plan.prelude or plan.postlude:
+                self._around(self._holding(anchor), plan.prelude, plan.postlude)
             return
         found = self._statement(anchor)
         if found is None:
             raise Refused("the statement is not where the scan saw it")
+        if plan.placement is Placement.BEFORE:
+            self._around(found, plan.code, "")
+        else:
+            self._around(found, "", plan.code)
+
+    def _around(self, found: tuple[ast.stmt, list[ast.stmt]], above: str, below: str) -> None:
+        """New statements (one a line) above and below a statement, at its indentation."""
         node, body = found
         end = node.end_lineno or node.lineno
         if any(
@@ -157,11 +166,20 @@ class _Source:
         ):
             raise Refused("the statement shares its line with other statements")
         indent = self.line(node.lineno)[: self.column(node.lineno, node.col_offset)]
-        new = indent + plan.code + self.newline
-        if plan.placement is Placement.BEFORE:
-            self.above.setdefault(self._leading(node, body), []).append(new)
-        else:
-            self.below.setdefault(end, []).append(new)
+        if above:
+            lines = [indent + code + self.newline for code in above.split("\n")]
+            self.above.setdefault(self._leading(node, body), []).extend(lines)
+        if below:
+            self.below.setdefault(end, []).extend(indent + code + self.newline for code in below.split("\n"))
+
+    def _holding(self, anchor: Span) -> tuple[ast.stmt, list[ast.stmt]]:
+        """The simple statement that holds the call at `anchor`, as a statement of its own."""
+        for (line, _offset), (node, body) in self.statements.items():
+            if isinstance(getattr(node, "body", None), list):
+                continue  # a compound statement: its header cannot take lines around it
+            if line <= anchor.line <= (node.end_lineno or line) and _header_line(self.tree, body) != line:
+                return node, body
+        raise Refused("the `get_session` call is not in a statement of its own")
 
     def _leading(self, node: ast.stmt, body: list[ast.stmt]) -> int:
         """The first of the comment and blank lines that lead the statement: the new one
@@ -347,12 +365,45 @@ def _imported(body: Sequence[ast.stmt]) -> set[tuple[str, str]]:
 
 
 def check_bound(tree: ast.Module, plan: FixPlan, imports: Sequence[tuple[str, str]]) -> None:
-    """Every name the new statement uses must mean something where it goes: a parameter,
-    a name assigned earlier in the function, or one bound in the module."""
-    assert plan.anchor is not None
-    for name in sorted({n.id for n in ast.walk(ast.parse(plan.code)) if isinstance(n, ast.Name)}):
-        if name not in plan.provided:
-            _check_name(tree, plan.anchor.line, name, imports)
+    """Every name the new statements use must mean something where they go: a parameter,
+    a name assigned earlier in the function, one bound in the module, or one they bind
+    themselves; and a name they bind must be new to the function, so that nothing of the
+    app's is overwritten."""
+    anchor = plan.anchor
+    assert anchor is not None
+    if plan.placement is Placement.FACTORY:
+        pieces = [(plan.prelude, anchor.line), (plan.postlude, anchor.end_line + 1)]
+    else:
+        pieces = [(plan.code, anchor.line)]
+    introduced: set[str] = set()
+    for code, line in pieces:
+        if not code:
+            continue
+        snippet = ast.parse(code)
+        binds = {
+            t.id
+            for stmt in snippet.body
+            if isinstance(stmt, ast.Assign)
+            for t in stmt.targets
+            if isinstance(t, ast.Name)
+        }
+        local = {n.id for n in ast.walk(snippet) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for name in sorted(binds - introduced):
+            _check_new(tree, line, name)
+        introduced |= binds
+        used = {n.id for n in ast.walk(snippet) if isinstance(n, ast.Name)} - local - introduced
+        for name in sorted(used):
+            if name not in plan.provided:
+                _check_name(tree, line, name, imports)
+
+
+def _check_new(tree: ast.Module, line: int, name: str) -> None:
+    function = _enclosing(tree, line)
+    scope: ast.AST = function if function is not None else tree
+    if name in dir(builtins) or any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(scope)):
+        raise Refused(f"`{name}` already means something here; the fix would overwrite it")
+    if name in _bound_names(tree.body, None):
+        raise Refused(f"`{name}` already means something here; the fix would overwrite it")
 
 
 def _check_name(tree: ast.Module, line: int, name: str, imports: Sequence[tuple[str, str]]) -> None:
