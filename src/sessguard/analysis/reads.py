@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sessguard.analysis.project import NO_CONTEXT, Context, Project
 from sessguard.extract.facts import Event, EventKind, FunctionFacts, ModuleFacts, RefKind
-from sessguard.extract.reads import PASSED, unnamed
+from sessguard.extract.reads import ITERATED, PASSED, unnamed
 from sessguard.model import Span
 
 
@@ -86,6 +86,8 @@ class ReadFinder:
         where = f"`{event.text}` ({module.path}:{event.span.line})"
         if event.op == PASSED:
             return KeysRead(refusal=f"{where} hands the session to code the scan cannot follow")
+        if event.op == ITERATED:
+            return KeysRead(refusal=f"{where} iterates over the session")
         if unnamed(event) or not event.keys:
             return KeysRead(refusal=f"{where} reads the whole session")
         key = self.project.key_text(event.keys[0], context)
