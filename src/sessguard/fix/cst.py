@@ -16,7 +16,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from sessguard.deep import in_deep_thread
-from sessguard.fix.edits import Refused, Rendered, check_bound
+from sessguard.fix.bound import check_bound
+from sessguard.fix.edits import Refused, Rendered
 from sessguard.model import FixPlan, Placement
 
 
