@@ -155,7 +155,7 @@ FLASK_FIXES: Mapping[str, Fix] = {
         "(Flask-Session 0.7 or later)",
         "{app}.session_interface.regenerate({session})",
         Placement.AFTER,
-        requires="Flask-Session 0.7 or later (older releases have no `session_interface.regenerate`)",
+        requires="Flask-Session 0.7 or later; older releases have no `session_interface.regenerate`",
     ),
     FLASK_SESSION_LEGACY: Fix(
         "upgrade to Flask-Session 0.7 or later (older releases keep the id and accept "

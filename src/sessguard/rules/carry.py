@@ -37,25 +37,19 @@ def kept_note(keys: Sequence[str]) -> str:
 
 def carried_code(code: str, read: KeysRead, session: str | FixPlan, fix: Fix) -> str | FixPlan:
     """The emptying statement `code`, wrapped so that the keys in `read` survive it."""
-    refused = _refusal(read, session, fix)
-    if refused is not None:
-        return refused
-    if not read.keys:
-        return code
-    assert isinstance(session, str)
-    return "\n".join([_read_back(session, read.keys), code, f"{session}.update({CARRIED})"])
+    carrier = _carrier(read, session, fix)
+    if carrier is None or isinstance(carrier, FixPlan):
+        return code if carrier is None else carrier
+    return "\n".join([_read_back(carrier, read.keys), code, f"{carrier}.update({CARRIED})"])
 
 
 def carried_factory(plan: FixPlan, call: str, read: KeysRead, session: str | FixPlan, fix: Fix) -> FixPlan:
     """aiohttp: the `get_session` call (`call`, as written) becomes `new_session`; the keys
     read afterwards come from the old session, taken just before, and go into the new one
     just after."""
-    refused = _refusal(read, session, fix)
-    if refused is not None:
-        return refused
-    if not read.keys:
-        return plan
-    assert isinstance(session, str)
+    carrier = _carrier(read, session, fix)
+    if carrier is None or isinstance(carrier, FixPlan):
+        return plan if carrier is None else carrier
     if "…" in call:
         return FixPlan(f"no automatic fix: the `get_session` call is too long to repeat; {fix.advice}")
     old = f"previous_{CARRIED}"
@@ -63,7 +57,7 @@ def carried_factory(plan: FixPlan, call: str, read: KeysRead, session: str | Fix
         plan,
         description=plan.description + kept_note(read.keys),
         prelude="\n".join([f"{old} = await {call}", _read_back(old, read.keys)]),
-        postlude=f"{session}.update({CARRIED})",
+        postlude=f"{carrier}.update({CARRIED})",
     )
 
 
@@ -73,7 +67,9 @@ def _read_back(session: str, keys: Sequence[str]) -> str:
     return f"{CARRIED} = {{key: {session}[key] for key in ({listed}) if key in {session}}}"
 
 
-def _refusal(read: KeysRead, session: str | FixPlan, fix: Fix) -> FixPlan | None:
+def _carrier(read: KeysRead, session: str | FixPlan, fix: Fix) -> str | FixPlan | None:
+    """The session to carry the keys through; None when nothing is read after the fix;
+    or the plan that refuses it."""
     if read.refusal is not None:
         return FixPlan(
             f"no automatic fix: the fix empties the session, and after it {read.refusal}, so "
@@ -81,12 +77,10 @@ def _refusal(read: KeysRead, session: str | FixPlan, fix: Fix) -> FixPlan | None
         )
     if not read.keys:
         return None
-    if isinstance(session, FixPlan):
+    if isinstance(session, FixPlan) or session:
         return session
-    if not session:
-        keys = ", ".join(f"`{key}`" for key in read.keys)
-        return FixPlan(
-            f"no automatic fix: the fix empties the session and the handler reads {keys} after "
-            f"it, which this store's fix cannot carry over; {fix.advice}"
-        )
-    return None
+    keys = ", ".join(f"`{key}`" for key in read.keys)
+    return FixPlan(
+        f"no automatic fix: the fix empties the session and the handler reads {keys} after "
+        f"it, which this store's fix cannot carry over; {fix.advice}"
+    )
