@@ -2,8 +2,9 @@
 
 Entries are JSON that msgspec writes and reads back checked against the types they decode
 to (records as objects; a check in C, which an edited tree's scan does for every entry it
-reuses): a corrupted, truncated or foreign entry is ignored and recomputed, never trusted (no pickle: a cache directory
-another user can write to must not be a way to run code). Keys hash the sessguard version,
+reuses): a corrupted, truncated or foreign entry is ignored and recomputed, never
+trusted (no pickle: a cache directory another user can write to must not be a way to run
+code). Keys hash the sessguard version,
 the options the stage depends on and the file's bytes, so an edit, an upgrade or a new
 setting can never serve a stale answer. Writes are atomic (a temporary file, then a
 rename), so concurrent scans at worst compute the same entry twice.
@@ -29,7 +30,7 @@ import msgspec
 from sessguard import __version__
 
 T = TypeVar("T")
-FORMAT = 2  # 2: values msgspec writes (records as objects)
+FORMAT = 3  # 2: session reads in the facts; 3: values msgspec writes (records as objects)
 
 
 def default_directory() -> Path:

@@ -101,6 +101,10 @@ class FixPlan(Struct, frozen=True):
     imports: tuple[tuple[str, str], ...] = ()  # (module, name); name "" for `import module`
     provided: tuple[str, ...] = ()  # names the framework's runtime defines (web2py's globals)
     edits: tuple[Edit, ...] = ()
+    # statements (one a line) around the statement that holds a FACTORY call: what carries
+    # the keys the handler still reads from the old session into the new one
+    prelude: str = ""
+    postlude: str = ""
 
     @property
     def available(self) -> bool:

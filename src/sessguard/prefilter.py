@@ -32,8 +32,8 @@ def reaching_functions(project: Project) -> frozenset[str]:
 
 def _visible_to_callers(project: Project, module: ModuleFacts, event: Event) -> bool:
     ref = event.ref
-    if ref is None:
-        return False
+    if ref is None or event.kind is EventKind.SESSION_READ:
+        return False  # a read changes no finding; the fix reads only its root's callees
     if ref.kind is RefKind.PARAM:
         return bool(ref.path)
     if ref.kind in (RefKind.SYMBOL, RefKind.RESULT):
@@ -116,7 +116,9 @@ def callee_modules(project: Project, relevant: frozenset[str]) -> tuple[set[str]
     for facts in project.modules.values():
         for function in facts.functions:
             for event in function.events:
-                for key in event.keys:
+                # a read's key constant is not worth a parse: findings never depend on
+                # reads, and a fix whose read key does not resolve refuses (`analysis.reads`)
+                for key in () if event.kind is EventKind.SESSION_READ else event.keys:
                     if key.symbol:
                         wanted.update(_defining(project, key.symbol))
                 if event.kind is not EventKind.CALL:

@@ -144,6 +144,8 @@ class EffectResolver(Struct, dict=True):
         site = Site(module.path, event.stmt, event.text)
         if event.kind is EventKind.CALL:
             return self.call_effects(event, function, module, context, site)
+        if event.kind is EventKind.SESSION_READ:
+            return ()  # only the autofix looks at reads (`analysis.reads`)
         framework = self.project.session_of(event.ref, module, context)
         if framework is None:
             return ()

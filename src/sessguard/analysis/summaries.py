@@ -23,7 +23,7 @@ from sessguard.analysis.effects import EffectResolver, Prim
 from sessguard.analysis.guards import feasible
 from sessguard.analysis.paths import Summary, neutral, summarize
 from sessguard.analysis.project import NO_CONTEXT, Context, Project
-from sessguard.extract.facts import Event, FunctionFacts, ModuleFacts, RefKind
+from sessguard.extract.facts import Event, EventKind, FunctionFacts, ModuleFacts, RefKind
 
 Key = tuple[str, Context, bool]
 MAX_ROUNDS = 8
@@ -37,6 +37,8 @@ def relevant_functions(project: Project, configured: frozenset[str] = frozenset(
 
 def _may_touch(project: Project, module: ModuleFacts, event: Event) -> bool:
     """Every session operation, except on what a call returned that is no session."""
+    if event.kind is EventKind.SESSION_READ:
+        return False  # a read changes no path's verdict
     ref = event.ref
     if ref is not None and ref.kind is RefKind.RESULT:
         return project.session_of(ref, module, NO_CONTEXT) is not None

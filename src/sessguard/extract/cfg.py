@@ -372,7 +372,9 @@ class GraphBuilder:
         return exits + loop.breaks
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, frontier: Frontier) -> Frontier:
-        frontier = self.expression(stmt.iter, frontier)
+        collector = self.collector(self.span(stmt.iter))
+        collector.iterated(stmt.iter)
+        frontier = self.run(collector, frontier)
         if not frontier:
             return []
         head = self.node(NodeKind.JOIN, stmt.lineno)

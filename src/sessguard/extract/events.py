@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from sessguard.extract.facts import Arg, Event, EventKind, Key, Ref, RefKind
 from sessguard.extract.names import dotted
+from sessguard.extract.reads import ITERATED, PASSED, ReadCollector, may_be_session
 from sessguard.extract.refs import FunctionScope, call_arguments
 from sessguard.extract.values import from_provider, is_empty, key_of, principal_identity
 from sessguard.model import Span
@@ -24,7 +25,7 @@ WRITE_METHODS_WITH_MAPPING = frozenset({"update", "aupdate", "set_session"})
 READ_METHODS = frozenset({"get", "keys", "items", "values", "copy", "aget", "akeys", "aitems", "avalues"})
 
 
-class EventCollector:
+class EventCollector(ReadCollector):
     """Turns the expressions of one statement into events, in evaluation order."""
 
     def __init__(self, scope: FunctionScope, source: Source, stmt: Span) -> None:
@@ -72,9 +73,9 @@ class EventCollector:
             self.expr(node.orelse, True)
         elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             first, *rest = node.generators
-            self.expr(first.iter, maybe)
+            self.iterated(first.iter, maybe)
             for gen in rest:
-                self.expr(gen.iter, True)
+                self.iterated(gen.iter, True)
             for gen in node.generators:
                 for cond in gen.ifs:
                     self.expr(cond, True)
@@ -87,7 +88,11 @@ class EventCollector:
             return
         elif isinstance(node, ast.NamedExpr):
             self.expr(node.value, maybe)
+        elif isinstance(node, ast.Subscript) and self.subscript_read(node, maybe):
+            self.expr(node.slice, maybe)
         else:
+            if isinstance(node, ast.Compare):
+                self.membership_reads(node, maybe)
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, maybe)
@@ -109,6 +114,9 @@ class EventCollector:
             self.expr(arg.value if isinstance(arg, ast.Starred) else arg, maybe)
         for keyword in node.keywords:
             self.expr(keyword.value, maybe)
+        if isinstance(func, ast.Attribute) and may_be_session(receiver):
+            assert receiver is not None
+            self.method_read(node, func.attr, receiver, maybe)
 
         knowledge = self.scope.knowledge
         if isinstance(func, ast.Attribute) and receiver is not None:
@@ -137,7 +145,14 @@ class EventCollector:
         names = dotted(func)
         if names is not None and self.session_writer(node, tuple(names), maybe):
             return
-        self.plain_call(node, maybe)
+        if not self.plain_call(node, maybe):
+            for value in [*node.args, *(k.value for k in node.keywords)]:
+                self.whole_read(value.value if isinstance(value, ast.Starred) else value, PASSED, maybe, node)
+
+    def iterated(self, node: ast.expr, maybe: bool = False) -> None:
+        """The iterable of a `for` loop or a comprehension."""
+        if not self.whole_read(node, ITERATED, maybe):
+            self.expr(node, maybe)
 
     def session_writer(self, node: ast.Call, names: tuple[str, ...], maybe: bool) -> bool:
         """A library call that writes a key into the request's session
@@ -202,7 +217,9 @@ class EventCollector:
             return [(ast.Constant(kw.arg), kw.value) for kw in node.keywords if kw.arg]
         return []
 
-    def plain_call(self, node: ast.Call, maybe: bool) -> None:
+    def plain_call(self, node: ast.Call, maybe: bool) -> bool:
+        """A call event when the callee may matter; False when it is left out (a library
+        call the tables do not know)."""
         func = node.func
         target: str | None = None
         method_of: str | None = None
@@ -237,10 +254,10 @@ class EventCollector:
                 else:
                     ctor = self.constructor_args(value)
         if target is None and method_of is None and not self.known_suffix(suffix):
-            return
+            return False
         named = target if target is not None else f"{method_of}.{method}"
         if not self.known_suffix(suffix) and not scope.may_matter(named):
-            return
+            return False
         if target is not None and scope.knowledge.is_noreturn(target):
             self.noreturn = True
         args = tuple(self.arguments(node))
@@ -265,6 +282,7 @@ class EventCollector:
             or any(k.arg is None for k in node.keywords),
             ctor_args=ctor,
         )
+        return True
 
     def constructor_args(self, receiver: ast.expr) -> tuple[Arg, ...]:
         """The sessions a receiver's constructor received: built in place, or a local
@@ -318,7 +336,10 @@ class EventCollector:
                     node, "update", ref, self.mapping_items(node.value), False, kind=EventKind.SESSION_SET
                 )
                 return
-        if isinstance(target, (ast.Subscript, ast.Attribute)):
+        if isinstance(target, ast.Subscript):
+            if not self.subscript_read(target, False):  # `session[k] += 1` reads the key first
+                self.expr(target.value)
+        elif isinstance(target, ast.Attribute):
             self.expr(target.value)
         self.expr(node.value)
         self.store(target, node.value)

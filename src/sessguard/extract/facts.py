@@ -98,6 +98,7 @@ class EventKind(enum.Enum):
     SESSION_SET = "session-set"  # session[k] = v, session |= {...}
     SESSION_ATTR = "session-attr"  # session.<name> = v
     SESSION_DEL = "session-del"  # del session[k], del session.<name>
+    SESSION_READ = "session-read"  # session.get(k), session[k], k in session (`extract.reads`)
 
 
 class Event(Struct, frozen=True):

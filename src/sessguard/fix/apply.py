@@ -15,8 +15,9 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from sessguard.fix.cst import rewrite
 from sessguard.fix.edits import Refused, read_source, render
@@ -24,13 +25,12 @@ from sessguard.model import Finding, FixPlan, Report
 from sessguard.render.text import inert
 
 
-@dataclass
-class Outcome:
+class Outcome(msgspec.Struct):
     """What a fix run did: the new bytes per file, the findings fixed, those left and why."""
 
-    changes: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # path -> (old, new)
-    fixed: list[Finding] = field(default_factory=list)
-    left: list[tuple[Finding, str]] = field(default_factory=list)
+    changes: dict[str, tuple[bytes, bytes]] = msgspec.field(default_factory=dict)  # path -> (old, new)
+    fixed: list[Finding] = msgspec.field(default_factory=list)
+    left: list[tuple[Finding, str]] = msgspec.field(default_factory=list)
 
     def diff(self) -> str:
         parts: list[str] = []

@@ -16,7 +16,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from sessguard.deep import in_deep_thread
-from sessguard.fix.edits import Refused, Rendered, check_bound
+from sessguard.fix.bound import check_bound
+from sessguard.fix.edits import Refused, Rendered
 from sessguard.model import FixPlan, Placement
 
 
@@ -53,7 +54,7 @@ def _rewrite(data: bytes, plans: Sequence[FixPlan]) -> Rendered:
     except SyntaxError as exc:
         raise Refused(f"the fixed file would not parse ({exc.msg})") from None
     for plan in plans:
-        if plan.placement is not Placement.FACTORY and plan.anchor is not None:
+        if plan.anchor is not None:
             check_bound(original, plan, imports)
     return Rendered(before, after, result)
 
@@ -84,8 +85,23 @@ class _Inserter(cst.CSTTransformer):
             and (plan.anchor.line, plan.anchor.column - 1) == (where.start.line, where.start.column)
         ]
 
-    def _new_statement(self, plan: FixPlan) -> cst.BaseStatement:
-        return cst.parse_statement(plan.code + self.module.default_newline, self.module.config_for_parsing)
+    def _new_statements(self, code: str) -> list[cst.BaseStatement]:
+        newline, config = self.module.default_newline, self.module.config_for_parsing
+        return [cst.parse_statement(line + newline, config) for line in code.split("\n") if line]
+
+    def _holding(self, node: cst.BaseStatement) -> list[FixPlan]:
+        """The factory plans whose call this simple statement holds."""
+        where = self._range(node)
+        if where is None or not isinstance(node, cst.SimpleStatementLine):
+            return []
+        return [
+            plan
+            for plan in self.plans
+            if plan.placement is Placement.FACTORY
+            and (plan.prelude or plan.postlude)
+            and plan.anchor is not None
+            and where.start.line <= plan.anchor.line <= where.end.line
+        ]
 
     def _body(
         self, body: Sequence[cst.BaseStatement], original: Sequence[cst.BaseStatement]
@@ -99,13 +115,18 @@ class _Inserter(cst.CSTTransformer):
                     self.problems[plan] = "the statement shares its line with other statements"
                     before, after = [], []
                     break
+            factories = self._holding(old)
             for plan in before:  # above the comments that lead the statement, if any
-                result.append(self._new_statement(plan))
+                result.extend(self._new_statements(plan.code))
                 self.placed.add(plan)
+            for plan in factories:
+                result.extend(self._new_statements(plan.prelude))
             result.append(new)
             for plan in after:
-                result.append(self._new_statement(plan))
+                result.extend(self._new_statements(plan.code))
                 self.placed.add(plan)
+            for plan in factories:
+                result.extend(self._new_statements(plan.postlude))
         return result
 
     def leave_IndentedBlock(

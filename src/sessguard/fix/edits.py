@@ -11,18 +11,19 @@ byte for byte: what a report promises is what the fix does.
 from __future__ import annotations
 
 import ast
-import builtins
 import difflib
 import io
 import os
 import re
 import tokenize
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 from msgspec.structs import replace
 
+from sessguard.fix.bound import check_bound
+from sessguard.fix.errors import Refused as Refused
 from sessguard.model import Edit, FixPlan, Placement, Span
 from sessguard.source import read
 
@@ -34,12 +35,7 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _FACTORY = "get_session"
 
 
-class Refused(Exception):
-    """The file is left as it is; the message says why."""
-
-
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(msgspec.Struct, frozen=True):
     """A file before and after its fixes (the text the report shows, or the tree rewrite
     that must equal it), and the bytes to write."""
 
@@ -112,7 +108,7 @@ def render(data: bytes, plans: Sequence[FixPlan]) -> Rendered:
     except SyntaxError as exc:
         raise Refused(f"the fixed file would not parse ({exc.msg})") from None
     for plan in plans:
-        if plan.placement is not Placement.FACTORY and plan.anchor is not None:
+        if plan.anchor is not None:
             check_bound(tree, plan, imports)
     return Rendered(text, after, after.encode(encoding))
 
@@ -145,10 +141,19 @@ class _Source:
             raise Refused("the finding has no automatic fix")
         if plan.placement is Placement.FACTORY:
             self._rename_call(plan, anchor)
+            if plan.prelude or plan.postlude:
+                self._around(self._holding(anchor), plan.prelude, plan.postlude)
             return
         found = self._statement(anchor)
         if found is None:
             raise Refused("the statement is not where the scan saw it")
+        if plan.placement is Placement.BEFORE:
+            self._around(found, plan.code, "")
+        else:
+            self._around(found, "", plan.code)
+
+    def _around(self, found: tuple[ast.stmt, list[ast.stmt]], above: str, below: str) -> None:
+        """New statements (one a line) above and below a statement, at its indentation."""
         node, body = found
         end = node.end_lineno or node.lineno
         if any(
@@ -157,11 +162,20 @@ class _Source:
         ):
             raise Refused("the statement shares its line with other statements")
         indent = self.line(node.lineno)[: self.column(node.lineno, node.col_offset)]
-        new = indent + plan.code + self.newline
-        if plan.placement is Placement.BEFORE:
-            self.above.setdefault(self._leading(node, body), []).append(new)
-        else:
-            self.below.setdefault(end, []).append(new)
+        if above:
+            lines = [indent + code + self.newline for code in above.split("\n")]
+            self.above.setdefault(self._leading(node, body), []).extend(lines)
+        if below:
+            self.below.setdefault(end, []).extend(indent + code + self.newline for code in below.split("\n"))
+
+    def _holding(self, anchor: Span) -> tuple[ast.stmt, list[ast.stmt]]:
+        """The simple statement that holds the call at `anchor`, as a statement of its own."""
+        for (line, _offset), (node, body) in self.statements.items():
+            if isinstance(getattr(node, "body", None), list):
+                continue  # a compound statement: its header cannot take lines around it
+            if line <= anchor.line <= (node.end_lineno or line) and _header_line(self.tree, body) != line:
+                return node, body
+        raise Refused("the `get_session` call is not in a statement of its own")
 
     def _leading(self, node: ast.stmt, body: list[ast.stmt]) -> int:
         """The first of the comment and blank lines that lead the statement: the new one
@@ -344,65 +358,3 @@ def _imported(body: Sequence[ast.stmt]) -> set[tuple[str, str]]:
         elif isinstance(statement, ast.Import):
             found.update((a.name, "") for a in statement.names if a.asname is None)
     return found
-
-
-def check_bound(tree: ast.Module, plan: FixPlan, imports: Sequence[tuple[str, str]]) -> None:
-    """Every name the new statement uses must mean something where it goes: a parameter,
-    a name assigned earlier in the function, or one bound in the module."""
-    assert plan.anchor is not None
-    for name in sorted({n.id for n in ast.walk(ast.parse(plan.code)) if isinstance(n, ast.Name)}):
-        if name not in plan.provided:
-            _check_name(tree, plan.anchor.line, name, imports)
-
-
-def _check_name(tree: ast.Module, line: int, name: str, imports: Sequence[tuple[str, str]]) -> None:
-    if name in dir(builtins):
-        raise Refused(f"`{name}` would be a builtin here")
-    module_names = _bound_names(tree.body, None)
-    module_names |= {n or m.split(".")[0] for m, n in imports}
-    function = _enclosing(tree, line)
-    if function is None:
-        if name not in module_names:
-            raise Refused(f"`{name}` is not defined where the fix would go")
-        return
-    arguments = function.args
-    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    params |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
-    local = _bound_names(function.body, line)
-    assigned_anywhere = _bound_names(function.body, None)
-    if name in params or name in local:
-        return
-    if name in assigned_anywhere:
-        raise Refused(f"`{name}` is assigned only later in the function")
-    if name not in module_names:
-        raise Refused(f"`{name}` is not defined where the fix would go")
-
-
-def _enclosing(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    found = None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            end = node.end_lineno or node.lineno
-            if node.lineno <= line <= end and (found is None or node.lineno >= found.lineno):
-                found = node
-    return found
-
-
-def _bound_names(body: Sequence[ast.stmt], before_line: int | None) -> set[str]:
-    """Names a block binds (assignments, imports, definitions, loop and with targets),
-    only before `before_line` when given; nested functions and classes are not entered."""
-    names: set[str] = set()
-    work: list[ast.AST] = list(body)
-    while work:
-        node = work.pop()
-        if before_line is not None and getattr(node, "lineno", 0) >= before_line:
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        work.extend(ast.iter_child_nodes(node))
-    return names

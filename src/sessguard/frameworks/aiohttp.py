@@ -90,6 +90,8 @@ FRAMEWORK = Framework(
             "write to the session it returns (aiohttp-session 2.5 or later)",
             "new_session",
             Placement.FACTORY,
+            empties=True,
+            carry="{session}",
         )
     },
 )

@@ -135,12 +135,21 @@ class Fix(Struct, frozen=True):
     `{session}`, `{request}`, `{app}` and `{cherrypy}` become the names in scope at the
     reported statement. An `after` fix that also works before the statement (an `either`
     regeneration that does not need data) says so with `before_ok`, for statements after
-    which nothing runs (`return ...`)."""
+    which nothing runs (`return ...`).
+
+    A fix that `empties` the session must keep what the handler reads after it, or the
+    app changes behaviour. `carry` names the session it empties (a template like `code`):
+    the keys read after the fix are read from it before and written back after (SPEC
+    §5.1's named-keys form). An emptying fix without `carry` is written only when nothing
+    is read after it. `requires` names the release the call needs, when older ones lack it."""
 
     advice: str
     code: str = ""
     placement: Placement | None = None
     before_ok: bool = False
+    empties: bool = False
+    carry: str = ""
+    requires: str = ""
 
 
 class Environment(Struct, frozen=True):

@@ -76,6 +76,8 @@ FRAMEWORK = Framework(
             "call `session.invalidate()` before writing the identity",
             "{session}.invalidate()",
             Placement.BEFORE,
+            empties=True,
+            carry="{session}",
         ),
         "*": Fix(
             "call `session.regenerate_id()` after the login writes (or `session.invalidate()` before them)",

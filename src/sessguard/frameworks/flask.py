@@ -155,6 +155,7 @@ FLASK_FIXES: Mapping[str, Fix] = {
         "(Flask-Session 0.7 or later)",
         "{app}.session_interface.regenerate({session})",
         Placement.AFTER,
+        requires="Flask-Session 0.7 or later; older releases have no `session_interface.regenerate`",
     ),
     FLASK_SESSION_LEGACY: Fix(
         "upgrade to Flask-Session 0.7 or later (older releases keep the id and accept "
@@ -175,6 +176,8 @@ FLASK_FIXES: Mapping[str, Fix] = {
         "call `session.clear()` before logging the user in (keep only what the app must carry over)",
         "{session}.clear()",
         Placement.BEFORE,
+        empties=True,
+        carry="{session}",
     ),
 }
 

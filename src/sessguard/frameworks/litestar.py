@@ -75,6 +75,7 @@ FRAMEWORK = Framework(
             "call `request.clear_session()` before `request.set_session(...)`",
             "{request}.clear_session()",
             Placement.BEFORE,
+            empties=True,
         ),
         "*": Fix(
             "Litestar's server-side sessions have no call that issues a new session id: keep "

@@ -67,6 +67,8 @@ FRAMEWORK = Framework(
             "session a new uuid, or call `session.clear()` before writing the identity",
             "{session}.clear()",
             Placement.BEFORE,
+            empties=True,
+            carry="{session}",
         )
     },
 )

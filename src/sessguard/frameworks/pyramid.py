@@ -95,6 +95,8 @@ FRAMEWORK = Framework(
             "call `request.session.invalidate()` before `remember()` and before writing the identity",
             "{request}.session.invalidate()",
             Placement.BEFORE,
+            empties=True,
+            carry="{request}.session",
         )
     },
 )

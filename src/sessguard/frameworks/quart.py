@@ -61,6 +61,8 @@ FRAMEWORK = Framework(
             "call `session.clear()` before logging the user in (keep only what the app must carry over)",
             "{session}.clear()",
             Placement.BEFORE,
+            empties=True,
+            carry="{session}",
         ),
         QUART_SESSION: Fix(
             "Quart-Session has no call that issues a new session id: delete the stored "

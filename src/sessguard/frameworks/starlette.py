@@ -107,6 +107,8 @@ FRAMEWORK = Framework(
             "the app must carry over)",
             "{request}.session.clear()",
             Placement.BEFORE,
+            empties=True,
+            carry="{request}.session",
         ),
     },
     store_notes={

@@ -144,9 +144,17 @@ would restore what an attacker planted).
 
 `sessguard fix` writes the regeneration for the framework and store (`--diff` previews
 it): before or after the reported statement, with the import it needs, on the syntax tree
-so that nothing else in the file changes. It keeps a fix only if a new scan shows the
-finding gone and nothing new; where the store has no regeneration call, or the statement
-cannot take one beside it, it writes nothing and says why.
+so that nothing else in the file changes. A fix that empties the session (`clear()`,
+`invalidate()`, aiohttp's `new_session`) carries over exactly the keys the handler reads
+after it, on any path and in the helpers it calls: it reads them first and writes them
+back after (`carried = {key: session[key] for key in ("next",) if key in session}`). When
+such a read cannot be named (a dynamic key, `items()`, iterating the session, the session
+handed to code the scan cannot follow), it writes nothing and says which read stopped it.
+A fix that keeps the data (`cycle_key()`, `regenerate`) needs none of this; Flask-Session's
+`regenerate` is written only where the dependency pins allow 0.7 or later. It keeps a fix
+only if a new scan shows the finding gone and nothing new; where the store has no
+regeneration call, or the statement cannot take one beside it, it writes nothing and says
+why.
 
 ## References
 

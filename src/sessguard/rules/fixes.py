@@ -17,10 +17,12 @@ import re
 from collections.abc import Iterator
 
 from sessguard.analysis.project import NO_CONTEXT, Project
+from sessguard.analysis.reads import ReadFinder
 from sessguard.extract.facts import Event, EventKind, FunctionFacts, ModuleFacts, Ref, RefKind
 from sessguard.frameworks import REQUEST_PARAM_NAMES
 from sessguard.frameworks.base import Fix, Framework
 from sessguard.model import FixPlan, Placement, Span
+from sessguard.rules.carry import carried_code, carried_factory, kept_note
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _COMPOUND = re.compile(
@@ -41,7 +43,14 @@ def plan_fix(
     function = project.functions[root]
     module = project.function_module[root]
     if fix.placement is Placement.FACTORY:
-        return _factory_plan(function, module, anchor, fix)
+        plan = _factory_plan(function, module, anchor, fix)
+        if not plan.available or not fix.empties:
+            return plan
+        assert plan.anchor is not None
+        read = ReadFinder(project).after(root, plan.anchor, from_call=True)
+        names = _Names(project, framework, function, module, fix)
+        call = next(e.text for e in function.events if e.kind is EventKind.CALL and e.span == plan.anchor)
+        return carried_factory(plan, call, read, names.fill(fix.carry) if read.keys else "", fix)
     statement = line_text.strip()
     indent = len(line_text) - len(line_text.lstrip())
     if indent + 1 != anchor.column:
@@ -60,19 +69,24 @@ def plan_fix(
                 "this statement"
             )
         placement = Placement.BEFORE
-    names = _Names(project, framework, function, module)
-    code = fix.code
-    for placeholder in ("session", "request", "app", "cherrypy"):
-        if "{" + placeholder + "}" not in code:
-            continue
-        name = getattr(names, placeholder)()
-        if name is None:
-            return FixPlan(f"no automatic fix: no {placeholder} object in scope here; {fix.advice}")
-        code = code.replace("{" + placeholder + "}", name)
+    names = _Names(project, framework, function, module, fix)
+    code = names.fill(fix.code)
+    if isinstance(code, FixPlan):
+        return code
     where = "before" if placement is Placement.BEFORE else "after"
+    description = f"insert `{code}` {where} line {anchor.line}"
+    if fix.requires:
+        description += f" (needs {fix.requires})"
+    if fix.empties:
+        read = ReadFinder(project).after(root, anchor)
+        session = names.fill(fix.carry) if fix.carry and read.keys else ""
+        carried = carried_code(code, read, session, fix)
+        if isinstance(carried, FixPlan):
+            return carried
+        code, description = carried, description + kept_note(read.keys)
     environment = dict(project.knowledge.environments).get(module.environment or "")
     return FixPlan(
-        f"insert `{code}` {where} line {anchor.line}",
+        description,
         placement,
         code,
         anchor,
@@ -85,8 +99,9 @@ class _Names:
     """The names a template needs, as the function and its module have them."""
 
     def __init__(
-        self, project: Project, framework: Framework, function: FunctionFacts, module: ModuleFacts
+        self, project: Project, framework: Framework, function: FunctionFacts, module: ModuleFacts, fix: Fix
     ) -> None:
+        self.fix_advice = fix.advice
         self.project = project
         self.framework = framework
         self.function = function
@@ -94,6 +109,18 @@ class _Names:
         self.imports: set[tuple[str, str]] = set()
         self.bound = {name for name, _ in module.imports} | {name for name, _ in module.definitions}
         self.bound |= {name for name, _ in module.instances} | {p.name for p in function.params}
+
+    def fill(self, template: str) -> str | FixPlan:
+        """The template with its placeholders named, or the plan that says which is missing."""
+        code = template
+        for placeholder in ("session", "request", "app", "cherrypy"):
+            if "{" + placeholder + "}" not in code:
+                continue
+            name = getattr(self, placeholder)()
+            if name is None:
+                return FixPlan(f"no automatic fix: no {placeholder} object in scope here; {self.fix_advice}")
+            code = code.replace("{" + placeholder + "}", name)
+        return code
 
     def session(self) -> str | None:
         for receiver in _receivers(self.project, self.module, self.function):
@@ -148,7 +175,7 @@ def _receivers(project: Project, module: ModuleFacts, function: FunctionFacts) -
     `self.request.session`), read back from the text of its operations on a session (not
     `app.session_interface.regenerate(session)`, whose receiver is no session)."""
     for event in function.events:
-        if event.kind is EventKind.CALL or event.ref is None or "…" in event.text:
+        if event.kind in (EventKind.CALL, EventKind.SESSION_READ) or event.ref is None or "…" in event.text:
             continue
         if project.session_of(event.ref, module, NO_CONTEXT) is None:
             continue

@@ -1,0 +1,17 @@
+"""aiohttp: `get_session` becomes `new_session`, and `next`, read after it, comes from the
+old session into the new one."""
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from accounts import check
+
+
+async def login(request):
+    form = await request.post()
+    user = await check(form["name"], form["password"])
+    previous_carried = await get_session(request)
+    carried = {key: previous_carried[key] for key in ("next",) if key in previous_carried}
+    session = await new_session(request)
+    session.update(carried)
+    session["user_id"] = user.id
+    raise web.HTTPFound(session.get("next", "/"))
