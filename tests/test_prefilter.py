@@ -241,3 +241,19 @@ def test_lazy_facts_take_any_string_constant(tmp_path: Path) -> None:
     )
     report = scan([str(tmp_path)], Config())
     assert not report.errors and not report.findings
+
+
+def test_the_lines_holding_a_needle_are_those_match_finds() -> None:
+    """Lazy facts find the needles of a file in one search and ask which lines hold one:
+    every line must be judged as `Needles.match` judges it on its own."""
+    from sessguard.extract.lazy import _hit_lines
+
+    needles = first_needles(["myapp.auth.sign_in_user", "tenant_admin"])
+    checked = 0
+    for path in sorted([*SHARED_CASES.rglob("*.py"), *FIXTURES.rglob("*.py")]):
+        lines = tuple(path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
+        hit = set(_hit_lines(lines, needles))
+        expected = {n for n, line in enumerate(lines, 1) if needles.match(line.encode("utf-8", "replace"))}
+        assert hit == expected, path
+        checked += len(expected)
+    assert checked > 100

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 
 import msgspec
@@ -82,6 +82,17 @@ class Needles:
         if any(literal in data for literal in self._literals):
             return True
         return any(word in data and alone.search(data) for word, alone in self._words)
+
+    def positions(self, data: bytes) -> Iterator[int]:
+        """Where in `data` each hit of `match` starts (some, once or more each)."""
+        for literal in self._literals:
+            at = data.find(literal)
+            while at >= 0:
+                yield at
+                at = data.find(literal, at + 1)
+        for word, alone in self._words:
+            if word in data:
+                yield from (found.start() for found in alone.finditer(data))
 
     def match_index(self, index: bytes) -> bool:
         """`match` on a file's `words_of` index; a name with other characters (a configured

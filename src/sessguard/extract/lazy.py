@@ -25,11 +25,13 @@ already: neutral wherever it is called (its class still lists it).
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate
 
 import msgspec
 
-from sessguard.extract.walk import blocks_of, definitions_in
+from sessguard.extract.walk import COMPOUND, blocks_of, definitions_in
 from sessguard.needles import Needles, identifiers
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -70,10 +72,19 @@ def select(
     defs = list(_collect(tree.body, prefix, None, lines))
     functions = [d for d in defs if not d.is_class]
     words = frozenset(w.encode() for w in module_words)
+    hit = _hit_lines(lines, needles)
+
+    def holds_needle(first: int, last: int) -> bool:
+        """`needles.match` on the lines `first` to `last` (no needle spans a line)."""
+        at = bisect_left(hit, first)
+        return at < len(hit) and hit[at] <= last
+
     wanted: set[_Def] = {
         d
         for d in functions
-        if d.qualname in force or not d.words.isdisjoint(words) or needles.match(_segment(d.node, lines))
+        if d.qualname in force
+        or not d.words.isdisjoint(words)
+        or holds_needle(_first_line(d.node), d.node.end_lineno or d.node.lineno)
     }
     # a session that reaches one method of a class reaches the others through `self`
     forced = {c for d in wanted if d.qualname in force and (c := _class_of(d)) is not None}
@@ -81,8 +92,8 @@ def select(
 
     # code outside functions always has facts: what it names, and the classes whose own
     # statement a needle finds (`class RedisSession(...)`), lead into functions too
-    def matters(text: bytes) -> bool:
-        return needles.match(text) or not identifiers(text).isdisjoint(words)
+    def matters(first: int, last: int) -> bool:
+        return holds_needle(first, last) or not identifiers(_lines(lines, first, last)).isdisjoint(words)
 
     free = _free_words(tree.body, lines, matters)
     quiet: set[_Def] = set()
@@ -92,8 +103,8 @@ def select(
             if not own:
                 quiet.add(d)
             free |= own
-            header = _header(d.node, lines)
-            if needles.match(header) or not identifiers(header).isdisjoint(words):
+            first, last = _header(d.node)
+            if matters(first, last):
                 wanted.update(c for c in d.children if not c.is_class)
     by_name: dict[bytes, list[_Def]] = {}
     for d in defs:
@@ -216,38 +227,48 @@ def _code_lines(tree: ast.Module, lines: tuple[str, ...]) -> tuple[str, ...]:
         work.extend(definitions_in(body))
     code = []
     for number, line in enumerate(lines, 1):
-        if number in blank or line.lstrip().startswith("#"):
-            code.append("")
-            continue
         hash_at = line.find("#")
-        if hash_at >= 0 and "'" not in line[:hash_at] and '"' not in line[:hash_at]:
-            line = line[:hash_at]
+        if number in blank:
+            line = ""
+        elif hash_at >= 0:
+            head = line[:hash_at]
+            if not head.strip():
+                line = ""  # a comment line
+            elif "'" not in head and '"' not in head:
+                line = head
         code.append(line)
     return tuple(code)
 
 
-def _free_words(body: list[ast.stmt], lines: tuple[str, ...], matters: Callable[[bytes], bool]) -> set[bytes]:
+def _free_words(
+    body: list[ast.stmt], lines: tuple[str, ...], matters: Callable[[int, int], bool]
+) -> set[bytes]:
     """The identifiers of those statements of a block that are not definitions (nor in
     them) and that can matter themselves."""
     found: set[bytes] = set()
     for stmt in body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        blocks = blocks_of(stmt)
-        if blocks:
-            text = _lines(lines, stmt.lineno, stmt.lineno)
-            for block in blocks:
-                found |= _free_words(block, lines, matters)
-        else:
-            text = _lines(lines, stmt.lineno, stmt.end_lineno or stmt.lineno)
-        if matters(text):
-            found |= identifiers(text)
+        blocks = blocks_of(stmt) if type(stmt) in COMPOUND else []
+        last = stmt.lineno if blocks else stmt.end_lineno or stmt.lineno
+        for block in blocks:
+            found |= _free_words(block, lines, matters)
+        if matters(stmt.lineno, last):
+            found |= identifiers(_lines(lines, stmt.lineno, last))
     return found
 
 
-def _header(node: ast.ClassDef, lines: tuple[str, ...]) -> bytes:
+def _header(node: ast.ClassDef) -> tuple[int, int]:
+    """The lines of a class statement, decorators to the colon."""
     last = max(node.lineno, node.body[0].lineno - 1) if node.body else node.lineno
-    return _lines(lines, _first_line(node), last)
+    return _first_line(node), last
+
+
+def _hit_lines(lines: tuple[str, ...], needles: Needles) -> list[int]:
+    """The lines (sorted) where a needle is found, from one search of the whole text."""
+    text = "\n".join(lines).encode("utf-8", "replace")
+    starts = list(accumulate((len(line) + 1 for line in text.split(b"\n")), initial=0))
+    return sorted({bisect_right(starts, at) for at in needles.positions(text)})
 
 
 def _lines(lines: tuple[str, ...], first: int, last: int) -> bytes:

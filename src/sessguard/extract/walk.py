@@ -100,9 +100,14 @@ def local_names(body: Body) -> set[str]:
     """Names the scope binds itself (Python makes them local to the whole function)."""
     found: set[str] = set()
     declared_global: set[str] = set()
+    name, load = ast.Name, ast.Load
     for node in body.nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            found.add(node.id)
+        kind = type(node)
+        if kind is name:
+            if type(node.ctx) is not load:  # type: ignore[attr-defined]
+                found.add(node.id)  # type: ignore[attr-defined]
+        elif kind not in _BINDERS:
+            continue  # most nodes: one type test, not a chain of them
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             declared_global.update(node.names)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -116,15 +121,39 @@ def local_names(body: Body) -> set[str]:
     return found - declared_global
 
 
+# the nodes `local_names` looks at besides names (every other node binds nothing)
+_BINDERS = frozenset(
+    {
+        ast.Global,
+        ast.Nonlocal,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Import,
+        ast.ImportFrom,
+        ast.ExceptHandler,
+        ast.MatchAs,
+        ast.MatchStar,
+        ast.MatchMapping,
+    }
+)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# the statements that hold blocks (a simple statement holds no definition)
+COMPOUND = frozenset(
+    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match}
+    | ({ast.TryStar} if hasattr(ast, "TryStar") else set())
+)
+
+
 def definitions_in(
     body: list[ast.stmt],
 ) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     """The functions and classes a block defines, also inside its `if`, `try`, `with`,
     loop and `match` blocks (not inside the definitions themselves)."""
     for stmt in body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(stmt, _DEFINITIONS):
             yield stmt
-        else:
+        elif type(stmt) in COMPOUND:
             for block in blocks_of(stmt):
                 yield from definitions_in(block)
 
