@@ -14,6 +14,7 @@ from sessguard.extract.names import dotted
 from sessguard.extract.reads import ITERATED, PASSED, ReadCollector, may_be_session
 from sessguard.extract.refs import FunctionScope, call_arguments
 from sessguard.extract.values import from_provider, is_empty, key_of, principal_identity
+from sessguard.extract.walk import children
 from sessguard.model import Span
 from sessguard.source import Source
 
@@ -93,7 +94,7 @@ class EventCollector(ReadCollector):
         else:
             if isinstance(node, ast.Compare):
                 self.membership_reads(node, maybe)
-            for child in ast.iter_child_nodes(node):
+            for child in children(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, maybe)
                 elif isinstance(child, ast.keyword):

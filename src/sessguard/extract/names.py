@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import msgspec
 
+from sessguard.extract.walk import children
+
 BUILTINS = frozenset(dir(builtins))
 
 
@@ -217,5 +219,5 @@ def local_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> se
             found.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             found.add(node.rest)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return found - declared_global

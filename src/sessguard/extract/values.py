@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sessguard.extract.facts import Key
 from sessguard.extract.names import dotted, string_value
 from sessguard.extract.refs import FunctionScope
+from sessguard.extract.walk import subtree
 from sessguard.frameworks.identity import (
     AUTHENTICATE_CALLS,
     PRINCIPAL_ATTRIBUTES,
@@ -119,7 +120,7 @@ def is_empty(node: ast.expr | None) -> bool:
 def from_provider(scope: FunctionScope, node: ast.expr | None) -> bool:
     if node is None:
         return False
-    for sub in ast.walk(node):
+    for sub in subtree(node):
         if isinstance(sub, ast.Call):
             names = dotted(sub.func)
             if names and names[-1] in PROVIDER_CALLS:

@@ -96,6 +96,34 @@ def own_nodes(body: list[ast.stmt], deadline: Deadline = NO_DEADLINE) -> Body:
     return Body(nodes, statements, active, packages)
 
 
+def children(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.iter_child_nodes`, in the same order, reading the fields directly (it is the
+    inner loop of the extraction)."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            yield value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield item
+
+
+def subtree(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node of the tree under `node`, itself included, in no particular order
+    (`ast.walk` for tests that any node passes)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+
+
 def local_names(body: Body) -> set[str]:
     """Names the scope binds itself (Python makes them local to the whole function)."""
     found: set[str] = set()
