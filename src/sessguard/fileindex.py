@@ -1,5 +1,6 @@
-"""What the last scan learnt of each file from its bytes, kept by the file's signature so
-that a warm scan of an unchanged file never reads it."""
+"""What the cache keeps of each file: what the last scan learnt from its bytes, by the
+file's signature (so that a warm scan of an unchanged file never reads it), and its facts
+(`StoredResult`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import stat
 from typing import TYPE_CHECKING
 
 import msgspec
+
+from sessguard.extract.facts import ModuleFacts
+from sessguard.model import FileError
 
 if TYPE_CHECKING:
     from sessguard.cache import Cache
@@ -48,3 +52,18 @@ class FileIndex(msgspec.Struct):
 
     def save(self, cache: Cache, key: str) -> None:
         cache.put("index", key, self.entries)
+
+
+class StoredResult(msgspec.Struct, frozen=True):
+    """A file's result as the cache keeps it: msgspec reads it back, checking every type
+    (several times quicker than a codec in Python: an edited tree reads every entry)."""
+
+    facts: ModuleFacts | None = None
+    error: FileError | None = None
+
+    @classmethod
+    def of(cls, result: ModuleFacts | FileError) -> StoredResult:
+        return cls(facts=result) if isinstance(result, ModuleFacts) else cls(error=result)
+
+    def result(self) -> ModuleFacts | FileError | None:
+        return self.facts if self.facts is not None else self.error

@@ -21,11 +21,11 @@ from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
-from sessguard.fileindex import FileIndex, Signature, signature_of
+from sessguard.fileindex import FileIndex, Signature, StoredResult, signature_of
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
-from sessguard.reading import Reader, read_all
+from sessguard.reading import Reader, content_hash, read_all, unhashed
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -85,6 +85,10 @@ class Stage(msgspec.Struct, dict=True):
     _pool: Executor | None = None
     # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
     _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
+    # the encoded words of each module's skipped functions, with the facts they came from
+    _skipped: dict[str, tuple[ModuleFacts, list[tuple[str, frozenset[bytes]]]]] = msgspec.field(
+        default_factory=dict
+    )
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
@@ -171,8 +175,8 @@ class Stage(msgspec.Struct, dict=True):
                 continue
             asked = {
                 qualname
-                for qualname, words in facts.skipped
-                if qualname in functions or names.match_words({w.encode() for w in words})
+                for qualname, words in self._skipped_words(module, facts)
+                if qualname in functions or names.match_words(words)
             }
             file = by_module[module]
             known = self.force.get(file, frozenset())
@@ -181,6 +185,14 @@ class Stage(msgspec.Struct, dict=True):
                 del self.out.results[file]
                 again.append(file)
         return again
+
+    def _skipped_words(self, module: str, facts: ModuleFacts) -> list[tuple[str, frozenset[bytes]]]:
+        """The words of the functions a module's facts skipped, encoded once for all rounds."""
+        kept = self._skipped.get(module)
+        if kept is None or kept[0] is not facts:
+            kept = (facts, [(q, frozenset(w.encode() for w in words)) for q, words in facts.skipped])
+            self._skipped[module] = kept
+        return kept[1]
 
     def _hash_all(self, out: Extracted) -> list[SourceFile]:
         """Every file's hash (for the cache) and whether phase 1 wants it. A file whose
@@ -240,7 +252,7 @@ class Stage(msgspec.Struct, dict=True):
             self.config.file_timeout,
             self.options,
             self.tests,
-            _content_hash if cache else _unhashed,
+            content_hash if cache else unhashed,
             (lambda f, c: cache.contains("facts", self._key(f, c))) if cache else (lambda f, c: False),
             extract=self.config.prefilter and self.jobs > 1,
         )
@@ -341,19 +353,6 @@ class Stage(msgspec.Struct, dict=True):
             self._pool = None
 
 
-UNHASHED = "-"  # without a cache nothing compares contents: the bytes are not hashed
-
-
-def _unhashed(data: bytes) -> str:
-    return UNHASHED
-
-
-def _content_hash(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
 def _methods() -> list[str]:
     from multiprocessing import get_all_start_methods
 
@@ -392,21 +391,6 @@ def _timed(job: Job) -> Timed:
 def _work(batch: Iterable[Job]) -> list[Timed]:
     """In a worker process: a batch of files, on a deep stack."""
     return in_deep_thread(lambda: [_timed(job) for job in batch])
-
-
-class StoredResult(msgspec.Struct, frozen=True):
-    """A file's result as the cache keeps it: msgspec reads it back, checking every type
-    (several times quicker than a codec in Python: an edited tree reads every entry)."""
-
-    facts: ModuleFacts | None = None
-    error: FileError | None = None
-
-    @classmethod
-    def of(cls, result: Result) -> StoredResult:
-        return cls(facts=result) if isinstance(result, ModuleFacts) else cls(error=result)
-
-    def result(self) -> Result | None:
-        return self.facts if self.facts is not None else self.error
 
 
 def available_cores() -> int:

@@ -99,6 +99,19 @@ def _extracted(reader: Reader, file: SourceFile, data: bytes) -> Timed:
     return result, time.perf_counter() - start
 
 
+UNHASHED = "-"  # without a cache nothing compares contents: the bytes are not hashed
+
+
+def unhashed(data: bytes) -> str:
+    return UNHASHED
+
+
+def content_hash(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def can_fork() -> bool:
     """Forked workers only where `fork` is the platform's way (Linux) and no other thread
     runs: a fork copies only the calling thread, and locks the others hold would stay held."""
