@@ -324,11 +324,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ignore[no-untyped-def]
     from sessguard.config import load_config
     from sessguard.discover import display_path
-    from sessguard.usage import missing_paths
 
-    missing = missing_paths(paths)
-    if missing is not None:
-        raise UsageError(missing)
+    if not all(os.path.lexists(path) for path in paths):
+        from sessguard.usage import missing_paths
+
+        raise UsageError(missing_paths(paths) or "")
     cwd = Path(os.getcwd())
     loaded = load_config(paths, args.config, args.isolated, lambda p: display_path(p, cwd))
     if loaded.warnings:
@@ -443,7 +443,6 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
     from sessguard.monitor import Monitor
     from sessguard.perfile import available_cores
     from sessguard.pipeline import scan
-    from sessguard.usage import no_files_warning
 
     monitor = Monitor.for_terminal(sys.stderr, quiet=args.quiet)
     try:
@@ -460,22 +459,31 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
         monitor.close()
     if args.statistics:
         sys.stderr.write(monitor.statistics())
-    warning = no_files_warning(report, paths)
-    if warning is not None:
-        print(warning, file=sys.stderr)
+    if not report.stats.files_discovered:
+        from sessguard.usage import no_files_warning
+
+        print(no_files_warning(report, paths), file=sys.stderr)
     return report
 
 
 def run_scan(args: argparse.Namespace) -> int:
     from sessguard.filters import covers_none, read_baseline
-    from sessguard.projects import narrowed, targets
 
     loaded = _loaded_config(args, args.paths)
     baseline = read_baseline(Path(args.baseline)) if args.baseline else None
-    chosen = targets(args.paths, Path(os.getcwd()), args.with_projects)
-    if baseline and covers_none(baseline, chosen.scanned):
+    given_files = args.with_projects and any(os.path.isfile(path) for path in args.paths)
+    if given_files:  # each file is analysed with its project (`sessguard.projects`)
+        from sessguard.projects import narrowed, targets
+
+        chosen = targets(args.paths, Path(os.getcwd()))
+        scanned: Sequence[str] = chosen.scanned
+    else:
+        scanned = args.paths
+    if baseline and covers_none(baseline, scanned):
         print(f"sessguard: warning: no entry of {args.baseline} names a scanned file", file=sys.stderr)
-    report = narrowed(_run(args, chosen.scanned, loaded, baseline), chosen, loaded.config.max_file_bytes)
+    report = _run(args, scanned, loaded, baseline)
+    if given_files:
+        report = narrowed(report, chosen, loaded.config.max_file_bytes)
     status = _write_outputs(args, report)
     return status if status else _exit_status(args, report, loaded.config.fail_on)
 
