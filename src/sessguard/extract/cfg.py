@@ -2,12 +2,15 @@
 
 Paths follow Python: both branches of `if`, every `case` of a `match` (and no case, unless
 one is irrefutable), loops that may run zero times, `break`/`continue`, `return` and
-`raise` ending a path, `try` bodies that may stop before any event into their handlers,
-`finally` on every way out (built once per way out), `with` bodies in order. Nested
-functions and classes are not run where they are defined.
+`raise` ending a path, `try` bodies that may stop at their start and before any
+statement that can fail (a call, any evaluation; not `pass` or `break`) into their
+handlers, `finally` on every way out (built once per way out, and run by an exception
+from a handler too), `with` bodies in order. Nested functions and classes are not run
+where they are defined.
 
 An edge into a handler is *exceptional*: it leaves its source before the source's event
-took effect, so a regeneration that raised has not happened on the handler's path.
+took effect, so a regeneration that raised has not happened on the handler's path. A try
+body that ran to its end does not enter the handler: nothing is left that could raise.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from sessguard.source import Source
 LABEL_TEXT = 60
 CATCH_ALL = frozenset({"Exception", "BaseException"})
 SUPPRESSORS = frozenset({"contextlib.suppress"})
+# statements that evaluate nothing themselves (a `try`'s body is decided statement by
+# statement)
+CANNOT_FAIL = (ast.Pass, ast.Break, ast.Continue, ast.Try, ast.Global, ast.Nonlocal)
 
 
 class Pending(Struct):
@@ -132,6 +138,11 @@ class GraphBuilder:
                 return frame
         return None
 
+    def handled_outside(self) -> bool:
+        """Whether an exception raised here can reach a handler of this function (with none,
+        an unexpected exception ends its path at no exit, whatever `finally` blocks it runs)."""
+        return any(isinstance(frame, Catch) and frame.handles for frame in self.frames)
+
     def label(self, node: ast.AST) -> str:
         text = segment(self.source, node)
         return text if len(text) <= LABEL_TEXT else text[: LABEL_TEXT - 1] + "…"
@@ -166,6 +177,16 @@ class GraphBuilder:
         return frontier
 
     # -- events ------------------------------------------------------------------------
+
+    def may_stop(self, frontier: Frontier) -> None:
+        """An exception may stop the code here, before what comes next has run (SPEC §7: a
+        `try` body may stop at any statement). Events carry such an edge themselves; this
+        one is for the statements and loop tests around them that can fail too (any call,
+        any attribute or item access), so that what a try body did before its last event
+        is not all that its handler can follow."""
+        catch = self.innermost_catch()
+        if catch is not None:
+            self.connect(frontier, catch.landing)
 
     def run(self, collector: EventCollector, frontier: Frontier) -> Frontier:
         for event in collector.events:
@@ -237,6 +258,8 @@ class GraphBuilder:
     # -- statements --------------------------------------------------------------------
 
     def statement(self, stmt: ast.stmt, frontier: Frontier) -> Frontier:
+        if _may_fail(stmt):
+            self.may_stop(frontier)
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
         if handler is not None:
             result: Frontier = handler(stmt, frontier)
@@ -358,6 +381,8 @@ class GraphBuilder:
     def stmt_While(self, stmt: ast.While, frontier: Frontier) -> Frontier:
         head = self.node(NodeKind.JOIN, stmt.lineno)
         self.connect(frontier, head)
+        if _constant_truth(stmt.test) is None:
+            self.may_stop([Pending(head)])  # the test runs again at every round
         tested = self.settled(self.expression(stmt.test, [Pending(head)]), stmt.lineno)
         loop = Loop(head)
         self.frames.append(loop)
@@ -423,7 +448,13 @@ class GraphBuilder:
         body_end = self.block(stmt.body, frontier)
         if landing >= 0:
             self.frames.pop()
-            self.connect(body_end, landing)
+        # An exception from the `else` block or a handler still runs this `finally` before
+        # it reaches an outer handler: give them a landing of their own that leads there
+        # through the `finally` (an event's exceptional edge goes to the innermost landing).
+        after_body = -1
+        if handlers and stmt.finalbody:
+            after_body = self.node(NodeKind.JOIN, stmt.lineno)
+            self.frames.append(Catch(after_body, handles=False))
         normal = self.block(stmt.orelse, body_end) if stmt.orelse else body_end
         if handlers:
             caught_all = False
@@ -436,12 +467,16 @@ class GraphBuilder:
                     else f"`except` (line {handler.lineno}) catches an exception from the try body"
                 )
                 normal += self.block(handler.body, [Pending(landing, label, handler.lineno)])
-            if not caught_all and self.innermost_catch() is not None:
+            if after_body >= 0:
+                self.frames.pop()
+                if self.handled_outside():
+                    self.raise_from([Pending(after_body)], stmt.lineno, implicit=True)
+            if not caught_all and self.handled_outside():
                 # an exception no handler names goes on outward (with no outer handler
                 # the path ends there, at no exit)
                 uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
                 self.raise_from(uncaught, stmt.lineno, implicit=True)
-        elif stmt.finalbody and self.innermost_catch() is not None:
+        elif stmt.finalbody and self.handled_outside():
             # try/finally: an exception runs the finally block (still on the frame stack),
             # then leaves to an outer handler
             self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
@@ -475,6 +510,16 @@ class GraphBuilder:
                 frontier, f"no `case` of the `match` at line {stmt.lineno} matches", stmt.lineno
             )
         return result
+
+
+def _may_fail(stmt: ast.stmt) -> bool:
+    """Whether running the statement's own code can raise (a loop's or a `try`'s body is
+    decided statement by statement)."""
+    if isinstance(stmt, (ast.While, ast.If)):
+        return _constant_truth(stmt.test) is None
+    if isinstance(stmt, (ast.Return, ast.Expr)):
+        return stmt.value is not None and not isinstance(stmt.value, ast.Constant)
+    return not isinstance(stmt, CANNOT_FAIL) and type(stmt).__name__ != "TryStar"
 
 
 def _constant_truth(node: ast.expr) -> bool | None:
