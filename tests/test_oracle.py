@@ -49,7 +49,7 @@ from oracle.verdicts import TooManyPaths, verdict
 
 from sessguard.pipeline import scan
 
-EXAMPLES = 500
+EXAMPLES = 650  # modules per framework, about 4.5 programs each: some 3,000 programs
 
 
 def engine_lines(dialect: Dialect, source: str) -> tuple[set[int], list[str]]:
@@ -154,3 +154,16 @@ def test_the_oracle_reports_a_helper_login_at_the_call_and_folds_what_follows() 
     call = next(n for n, text in enumerate(source, 1) if text.strip().startswith("helper_0_0("))
     assert lines[0] < call < lines[1]
     assert decided(helper_login) == {call}  # the view's own login is folded into the call
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+def test_the_generated_projects_keep_their_sessions_on_the_server(dialect: Dialect) -> None:
+    """The oracle's reading of each call (SPEC §5.1/§5.2) holds for a server store only: on
+    a cookie store `clear()` would be a regeneration, not a false friend."""
+    source = layout((Program((), (Event(0),)),), dialect)[0].source
+    with tempfile.TemporaryDirectory() as directory:
+        for name, text in dialect.files.items():
+            Path(directory, name).write_text(text, encoding="utf-8")
+        Path(directory, dialect.module).write_text(source, encoding="utf-8")
+        report = scan([directory])
+    assert [f.session_store.value for f in report.findings] == ["server"]
