@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import ast
 
-from msgspec import Struct, field
-
 from sessguard.extract.events import EventCollector, segment
-from sessguard.extract.facts import (
-    ENTRY,
-    RAISE_EXIT,
-    RETURN_EXIT,
-    Edge,
-    Event,
-    Node,
-    NodeKind,
+from sessguard.extract.facts import ENTRY, RAISE_EXIT, RETURN_EXIT, Edge, Event, Node, NodeKind
+from sessguard.extract.flow import (
+    CATCH_ALL,
+    SUPPRESSORS,
+    Catch,
+    Finally,
+    Frame,
+    Frontier,
+    Graph,
+    Loop,
+    Pending,
+    always_matches,
+    constant_truth,
+    may_fail,
 )
 from sessguard.extract.refs import FunctionScope
 from sessguard.extract.walk import NO_DEADLINE, Deadline
@@ -35,51 +39,6 @@ from sessguard.model import Span
 from sessguard.source import Source
 
 LABEL_TEXT = 60
-CATCH_ALL = frozenset({"Exception", "BaseException"})
-SUPPRESSORS = frozenset({"contextlib.suppress"})
-# statements that evaluate nothing themselves (a `try`'s body is decided statement by
-# statement)
-CANNOT_FAIL = (ast.Pass, ast.Break, ast.Continue, ast.Try, ast.Global, ast.Nonlocal)
-
-
-class Pending(Struct):
-    """A dangling edge: from `node`, taken with `label`, to whatever comes next."""
-
-    node: int
-    label: str = ""
-    line: int = 0
-    guard: tuple[str, str, str] | None = None
-
-
-Frontier = list[Pending]
-
-
-class Loop(Struct):
-    head: int
-    breaks: Frontier = field(default_factory=list)
-
-
-class Catch(Struct):
-    """Exceptions raised inside the protected body land on `landing`; a `raise` statement
-    that none of the handlers is sure to catch also goes on outward."""
-
-    landing: int
-    catches_all: bool = False
-    handles: bool = True  # False for `try`/`finally`: its landing only leads out again
-
-
-class Finally(Struct):
-    body: list[ast.stmt]
-
-
-Frame = Loop | Catch | Finally
-
-
-class Graph(Struct, frozen=True):
-    nodes: tuple[Node, ...]
-    successors: tuple[tuple[Edge, ...], ...]
-    events: tuple[Event, ...]
-    guarded: frozenset[str] = frozenset()
 
 
 class GraphBuilder:
@@ -258,7 +217,7 @@ class GraphBuilder:
     # -- statements --------------------------------------------------------------------
 
     def statement(self, stmt: ast.stmt, frontier: Frontier) -> Frontier:
-        if _may_fail(stmt):
+        if may_fail(stmt):
             self.may_stop(frontier)
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
         if handler is not None:
@@ -333,7 +292,7 @@ class GraphBuilder:
         frontier = self.expression(stmt.test, frontier)
         if not frontier:
             return []
-        constant = _constant_truth(stmt.test)
+        constant = constant_truth(stmt.test)
         text = self.label(stmt.test)
         frontier = self.settled(frontier, stmt.lineno)
         when_true, when_false = self.guards(stmt.test)
@@ -381,7 +340,7 @@ class GraphBuilder:
     def stmt_While(self, stmt: ast.While, frontier: Frontier) -> Frontier:
         head = self.node(NodeKind.JOIN, stmt.lineno)
         self.connect(frontier, head)
-        if _constant_truth(stmt.test) is None:
+        if constant_truth(stmt.test) is None:
             self.may_stop([Pending(head)])  # the test runs again at every round
         tested = self.settled(self.expression(stmt.test, [Pending(head)]), stmt.lineno)
         loop = Loop(head)
@@ -391,7 +350,7 @@ class GraphBuilder:
         self.frames.pop()
         self.connect(body_end, head)
         exits: Frontier = []
-        if _constant_truth(stmt.test) is not True:
+        if constant_truth(stmt.test) is not True:
             done = self.relabel(tested, f"`while {text}` stops (its body may not run)", stmt.lineno)
             exits = self.block(stmt.orelse, done) if stmt.orelse else done
         return exits + loop.breaks
@@ -504,33 +463,9 @@ class GraphBuilder:
             if case.guard is not None:
                 taken = self.expression(case.guard, taken, maybe=True)
             result += self.block(case.body, taken)
-            irrefutable |= case.guard is None and _irrefutable(case.pattern)
+            irrefutable |= case.guard is None and always_matches(case.pattern)
         if not irrefutable:
             result += self.relabel(
                 frontier, f"no `case` of the `match` at line {stmt.lineno} matches", stmt.lineno
             )
         return result
-
-
-def _may_fail(stmt: ast.stmt) -> bool:
-    """Whether running the statement's own code can raise (a loop's or a `try`'s body is
-    decided statement by statement)."""
-    if isinstance(stmt, (ast.While, ast.If)):
-        return _constant_truth(stmt.test) is None
-    if isinstance(stmt, (ast.Return, ast.Expr)):
-        return stmt.value is not None and not isinstance(stmt.value, ast.Constant)
-    return not isinstance(stmt, CANNOT_FAIL) and type(stmt).__name__ != "TryStar"
-
-
-def _constant_truth(node: ast.expr) -> bool | None:
-    if isinstance(node, ast.Constant):
-        return bool(node.value)
-    return None
-
-
-def _irrefutable(pattern: ast.pattern) -> bool:
-    if isinstance(pattern, ast.MatchAs):
-        return pattern.pattern is None or _irrefutable(pattern.pattern)
-    if isinstance(pattern, ast.MatchOr):
-        return any(_irrefutable(p) for p in pattern.patterns)
-    return False
