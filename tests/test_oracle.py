@@ -15,9 +15,12 @@ programs, and a failure is reproduced by running the test again.
 
 Known and left out: an auth event inside a `finally` block. The engine builds a `finally`
 once per way out of its `try` and decides (and folds) each copy on its own, where §7
-speaks of one statement: the readings part when an event in a `finally` comes after an
-unprotected one on the normal way out but after none on an exceptional one (sessguard
-folds the first copy and protects the second; §7 reports the statement).
+speaks of one statement. The readings part (1) when an event in a `finally` comes after
+an unprotected one on the normal way out but after none on an exceptional one: sessguard
+folds the first copy and protects the second, §7 reports the statement; and (2) when one
+copy has no path to an exit (its exception lands in a handler that never ends) and the
+other copies are protected: sessguard reports that copy, §7 protects the statement
+(clause 2 asks for at least one path to an exit from the event, not from each copy).
 """
 
 from __future__ import annotations
