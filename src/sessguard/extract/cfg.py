@@ -2,29 +2,36 @@
 
 Paths follow Python: both branches of `if`, every `case` of a `match` (and no case, unless
 one is irrefutable), loops that may run zero times, `break`/`continue`, `return` and
-`raise` ending a path, `try` bodies that may stop before any event into their handlers,
-`finally` on every way out (built once per way out), `with` bodies in order. Nested
-functions and classes are not run where they are defined.
+`raise` ending a path, `try` bodies that may stop at their start and before any
+statement that can fail (a call, any evaluation; not `pass` or `break`) into their
+handlers, `finally` on every way out (built once per way out, and run by an exception
+from a handler too), `with` bodies in order. Nested functions and classes are not run
+where they are defined.
 
 An edge into a handler is *exceptional*: it leaves its source before the source's event
-took effect, so a regeneration that raised has not happened on the handler's path.
+took effect, so a regeneration that raised has not happened on the handler's path. A try
+body that ran to its end does not enter the handler: nothing is left that could raise.
 """
 
 from __future__ import annotations
 
 import ast
 
-from msgspec import Struct, field
-
 from sessguard.extract.events import EventCollector, segment
-from sessguard.extract.facts import (
-    ENTRY,
-    RAISE_EXIT,
-    RETURN_EXIT,
-    Edge,
-    Event,
-    Node,
-    NodeKind,
+from sessguard.extract.facts import ENTRY, RAISE_EXIT, RETURN_EXIT, Edge, Event, Node, NodeKind
+from sessguard.extract.flow import (
+    CATCH_ALL,
+    SUPPRESSORS,
+    Catch,
+    Finally,
+    Frame,
+    Frontier,
+    Graph,
+    Loop,
+    Pending,
+    always_matches,
+    constant_truth,
+    may_fail,
 )
 from sessguard.extract.refs import FunctionScope
 from sessguard.extract.walk import NO_DEADLINE, Deadline
@@ -32,48 +39,6 @@ from sessguard.model import Span
 from sessguard.source import Source
 
 LABEL_TEXT = 60
-CATCH_ALL = frozenset({"Exception", "BaseException"})
-SUPPRESSORS = frozenset({"contextlib.suppress"})
-
-
-class Pending(Struct):
-    """A dangling edge: from `node`, taken with `label`, to whatever comes next."""
-
-    node: int
-    label: str = ""
-    line: int = 0
-    guard: tuple[str, str, str] | None = None
-
-
-Frontier = list[Pending]
-
-
-class Loop(Struct):
-    head: int
-    breaks: Frontier = field(default_factory=list)
-
-
-class Catch(Struct):
-    """Exceptions raised inside the protected body land on `landing`; a `raise` statement
-    that none of the handlers is sure to catch also goes on outward."""
-
-    landing: int
-    catches_all: bool = False
-    handles: bool = True  # False for `try`/`finally`: its landing only leads out again
-
-
-class Finally(Struct):
-    body: list[ast.stmt]
-
-
-Frame = Loop | Catch | Finally
-
-
-class Graph(Struct, frozen=True):
-    nodes: tuple[Node, ...]
-    successors: tuple[tuple[Edge, ...], ...]
-    events: tuple[Event, ...]
-    guarded: frozenset[str] = frozenset()
 
 
 class GraphBuilder:
@@ -132,6 +97,11 @@ class GraphBuilder:
                 return frame
         return None
 
+    def handled_outside(self) -> bool:
+        """Whether an exception raised here can reach a handler of this function (with none,
+        an unexpected exception ends its path at no exit, whatever `finally` blocks it runs)."""
+        return any(isinstance(frame, Catch) and frame.handles for frame in self.frames)
+
     def label(self, node: ast.AST) -> str:
         text = segment(self.source, node)
         return text if len(text) <= LABEL_TEXT else text[: LABEL_TEXT - 1] + "…"
@@ -166,6 +136,16 @@ class GraphBuilder:
         return frontier
 
     # -- events ------------------------------------------------------------------------
+
+    def may_stop(self, frontier: Frontier) -> None:
+        """An exception may stop the code here, before what comes next has run (SPEC §7: a
+        `try` body may stop at any statement). Events carry such an edge themselves; this
+        one is for the statements and loop tests around them that can fail too (any call,
+        any attribute or item access), so that what a try body did before its last event
+        is not all that its handler can follow."""
+        catch = self.innermost_catch()
+        if catch is not None:
+            self.connect(frontier, catch.landing)
 
     def run(self, collector: EventCollector, frontier: Frontier) -> Frontier:
         for event in collector.events:
@@ -237,6 +217,8 @@ class GraphBuilder:
     # -- statements --------------------------------------------------------------------
 
     def statement(self, stmt: ast.stmt, frontier: Frontier) -> Frontier:
+        if may_fail(stmt):
+            self.may_stop(frontier)
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
         if handler is not None:
             result: Frontier = handler(stmt, frontier)
@@ -310,7 +292,7 @@ class GraphBuilder:
         frontier = self.expression(stmt.test, frontier)
         if not frontier:
             return []
-        constant = _constant_truth(stmt.test)
+        constant = constant_truth(stmt.test)
         text = self.label(stmt.test)
         frontier = self.settled(frontier, stmt.lineno)
         when_true, when_false = self.guards(stmt.test)
@@ -358,6 +340,8 @@ class GraphBuilder:
     def stmt_While(self, stmt: ast.While, frontier: Frontier) -> Frontier:
         head = self.node(NodeKind.JOIN, stmt.lineno)
         self.connect(frontier, head)
+        if constant_truth(stmt.test) is None:
+            self.may_stop([Pending(head)])  # the test runs again at every round
         tested = self.settled(self.expression(stmt.test, [Pending(head)]), stmt.lineno)
         loop = Loop(head)
         self.frames.append(loop)
@@ -366,7 +350,7 @@ class GraphBuilder:
         self.frames.pop()
         self.connect(body_end, head)
         exits: Frontier = []
-        if _constant_truth(stmt.test) is not True:
+        if constant_truth(stmt.test) is not True:
             done = self.relabel(tested, f"`while {text}` stops (its body may not run)", stmt.lineno)
             exits = self.block(stmt.orelse, done) if stmt.orelse else done
         return exits + loop.breaks
@@ -425,7 +409,13 @@ class GraphBuilder:
         body_end = self.block(stmt.body, frontier)
         if landing >= 0:
             self.frames.pop()
-            self.connect(body_end, landing)
+        # An exception from the `else` block or a handler still runs this `finally` before
+        # it reaches an outer handler: give them a landing of their own that leads there
+        # through the `finally` (an event's exceptional edge goes to the innermost landing).
+        after_body = -1
+        if handlers and stmt.finalbody:
+            after_body = self.node(NodeKind.JOIN, stmt.lineno)
+            self.frames.append(Catch(after_body, handles=False))
         normal = self.block(stmt.orelse, body_end) if stmt.orelse else body_end
         if handlers:
             caught_all = False
@@ -438,12 +428,16 @@ class GraphBuilder:
                     else f"`except` (line {handler.lineno}) catches an exception from the try body"
                 )
                 normal += self.block(handler.body, [Pending(landing, label, handler.lineno)])
-            if not caught_all and self.innermost_catch() is not None:
+            if after_body >= 0:
+                self.frames.pop()
+                if self.handled_outside():
+                    self.raise_from([Pending(after_body)], stmt.lineno, implicit=True)
+            if not caught_all and self.handled_outside():
                 # an exception no handler names goes on outward (with no outer handler
                 # the path ends there, at no exit)
                 uncaught = [Pending(landing, "the exception is not caught", stmt.lineno)]
                 self.raise_from(uncaught, stmt.lineno, implicit=True)
-        elif stmt.finalbody and self.innermost_catch() is not None:
+        elif stmt.finalbody and self.handled_outside():
             # try/finally: an exception runs the finally block (still on the frame stack),
             # then leaves to an outer handler
             self.raise_from([Pending(landing)], stmt.lineno, implicit=True)
@@ -471,23 +465,9 @@ class GraphBuilder:
             if case.guard is not None:
                 taken = self.expression(case.guard, taken, maybe=True)
             result += self.block(case.body, taken)
-            irrefutable |= case.guard is None and _irrefutable(case.pattern)
+            irrefutable |= case.guard is None and always_matches(case.pattern)
         if not irrefutable:
             result += self.relabel(
                 frontier, f"no `case` of the `match` at line {stmt.lineno} matches", stmt.lineno
             )
         return result
-
-
-def _constant_truth(node: ast.expr) -> bool | None:
-    if isinstance(node, ast.Constant):
-        return bool(node.value)
-    return None
-
-
-def _irrefutable(pattern: ast.pattern) -> bool:
-    if isinstance(pattern, ast.MatchAs):
-        return pattern.pattern is None or _irrefutable(pattern.pattern)
-    if isinstance(pattern, ast.MatchOr):
-        return any(_irrefutable(p) for p in pattern.patterns)
-    return False

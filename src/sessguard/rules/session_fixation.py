@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import msgspec
 from msgspec.structs import replace
 
-from sessguard.analysis.effects import FalseFriend
+from sessguard.analysis.effects import FalseFriend, Site
 from sessguard.analysis.paths import Exposure
 from sessguard.analysis.project import NO_CONTEXT, Project
 from sessguard.analysis.stores import StoreInfo
@@ -194,9 +194,20 @@ def _path_sentence(levels: Sequence[Sequence[Note]]) -> str:
     return "On this path " + "; ".join(notes) + "."
 
 
+def _in_order(friends: Iterable[FalseFriend]) -> list[FalseFriend]:
+    """False friends by place, then by the chain that reached them: the same `clear()`
+    reached through calls of different depth must not come out in the order a set of
+    another process happens to hold them (the report would change from run to run)."""
+
+    def place(site: Site) -> tuple[str, int, int, str]:
+        return (site.path, site.line, site.span.column, site.text)
+
+    return sorted(friends, key=lambda f: (place(f.site), [place(s) for s in f.via], f.reason))
+
+
 def _friend_sentences(friends: Iterable[FalseFriend]) -> str:
     sentences = []
-    for friend in sorted(friends, key=lambda f: (f.site.path, f.site.line, f.site.text)):
+    for friend in _in_order(friends):
         via = ""
         if friend.via:
             via = ", reached through " + " → ".join(
@@ -258,7 +269,7 @@ def _trace(
         path = hop.site.path
         level = [(note.line, TraceStep(path, note.line, 1, note.text)) for note in levels[index]]
         if index == 0:
-            for friend in friends:
+            for friend in _in_order(friends):
                 anchor = friend.via[0].line if friend.via else friend.site.line
                 text = f"`{friend.site.text}` does not regenerate the session: it {friend.reason}"
                 if friend.via:
