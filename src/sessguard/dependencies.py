@@ -59,15 +59,57 @@ def _parse(path: Path, text: str, shown: str) -> Iterator[Dependency]:
 
 
 def _from_specs(specs: Iterable[str], path: str) -> Iterator[Dependency]:
+    for spec in specs:
+        parsed = requirement(spec)
+        if parsed is not None:
+            yield Dependency(*parsed, path)
+
+
+# the common forms of a requirement: a name, extras, plain release numbers, a marker
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_SIMPLE = re.compile(
+    rf"\s*(?P<name>{_NAME})\s*"
+    rf"(?:\[\s*(?:{_NAME}(?:\s*,\s*{_NAME})*)?\s*\])?\s*"
+    r"(?P<specs>[^;]*?)\s*(?:;\s*\S.*)?"
+)
+_CLAUSE = re.compile(r"\s*(==|!=|~=|<=|>=|<|>)\s*(\d+(?:\.\d+)*)(\.\*)?\s*")
+
+
+def requirement(spec: str) -> tuple[str, str] | None:
+    """A requirement's canonical name and specifier set, as `packaging` gives them (None
+    for one it rejects). The common forms are read here: importing `packaging` costs more
+    than the rest of reading a project's dependencies. A marker is not evaluated (any
+    platform may install the package), so it is not checked either."""
+    simple = _SIMPLE.fullmatch(spec)
+    clauses = [] if simple is None else [c for c in simple["specs"].split(",")] if simple["specs"] else []
+    matched = [m for c in clauses if (m := _CLAUSE.fullmatch(c)) is not None and _valid(*m.groups())]
+    # equal clauses (`==1`, `==1.0`) are one in a specifier set: that case is left to packaging
+    distinct = {(m[1], _canonical(m[2]), m[3]) for m in matched}
+    if simple is not None and len(matched) == len(clauses) == len(distinct):
+        name = re.sub(r"[-_.]+", "-", simple["name"]).lower()
+        return name, ",".join(sorted(f"{m[1]}{m[2]}{m[3] or ''}" for m in matched))
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    for spec in specs:
-        try:
-            requirement = Requirement(spec)
-        except InvalidRequirement:
-            continue
-        yield Dependency(canonicalize_name(requirement.name), str(requirement.specifier), path)
+    try:
+        parsed = Requirement(spec)
+    except InvalidRequirement:
+        return None
+    return canonicalize_name(parsed.name), str(parsed.specifier)
+
+
+def _canonical(release: str) -> tuple[int, ...]:
+    numbers = [int(part) for part in release.split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def _valid(operator: str, release: str, wildcard: str | None) -> bool:
+    """PEP 440: a wildcard only after `==` or `!=`, `~=` with two numbers at least."""
+    if wildcard:
+        return operator in ("==", "!=")
+    return operator != "~=" or "." in release
 
 
 def _requirement_lines(text: str) -> Iterator[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 # less than this to read is quicker here than with workers to start and results to ship
 PARALLEL_BELOW_BYTES = 4 << 20
+# chunks per process: small enough that the processes finish close together
+CHUNKS_PER_PROCESS = 16
 
 Result = ModuleFacts | FileError
 Timed = tuple[Result, float]
@@ -122,7 +125,7 @@ def can_fork() -> bool:
 _FORKED: tuple[Reader, Sequence[SourceFile]] | None = None
 
 
-def _in_worker(indexes: list[int]) -> list[Read | FileError]:
+def _in_worker(indexes: range) -> list[Read | FileError]:
     assert _FORKED is not None
     reader, files = _FORKED
     return in_deep_thread(reader.many, [files[i] for i in indexes])
@@ -134,57 +137,75 @@ def read_all(
     """Each file's read, in the order of `files`, and how many of them workers read.
     Wanted files are extracted on the way only when workers share the reading (otherwise
     the rounds extract them as before)."""
-    shares = _balanced(sizes, jobs) if jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES else []
-    if len(shares) < 2 or not can_fork():
+    chunks = (
+        _chunks(sizes, jobs * CHUNKS_PER_PROCESS) if jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES else []
+    )
+    if len(chunks) < 2 or not can_fork():
         return replace(reader, extract=False).many(files), 0
     global _FORKED
     _FORKED = (reader, files)
     results: dict[int, Read | FileError] = {}
     try:
-        in_workers = _read_shares(reader, files, shares, results)
+        in_workers = _read_chunks(reader, files, chunks, jobs - 1, results)
     finally:
         _FORKED = None
     return [results[i] for i in range(len(files))], in_workers
 
 
-def _read_shares(
-    reader: Reader, files: Sequence[SourceFile], shares: list[list[int]], results: dict[int, Read | FileError]
+def _read_chunks(
+    reader: Reader,
+    files: Sequence[SourceFile],
+    chunks: list[range],
+    workers: int,
+    results: dict[int, Read | FileError],
 ) -> int:
-    """The first share here, the others in forked workers; whatever a worker could not do
-    (it could not start, or died) is done here. Gives the number of files workers read."""
+    """The workers take the chunks from the front, this process takes them from the back
+    while they are still waiting (a waiting task can be cancelled): the files that phase 1
+    wants cost far more than the others, and no split made before reading could know
+    which those are. Whatever a worker could not do (it could not start, or died) is done
+    here. Gives the number of files workers read."""
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing import get_context
 
-    def here(share: list[int]) -> None:
-        results.update(zip(share, in_deep_thread(reader.many, [files[i] for i in share]), strict=True))
+    def here(chunk: range) -> None:
+        results.update(zip(chunk, in_deep_thread(reader.many, [files[i] for i in chunk]), strict=True))
 
-    futures: list[tuple[list[int], Future[list[Read | FileError]]]]
     in_workers = 0
+    futures: list[Future[list[Read | FileError]]] = []
     try:
-        with ProcessPoolExecutor(len(shares) - 1, mp_context=get_context("fork")) as pool:
-            futures = [(share, pool.submit(_in_worker, share)) for share in shares[1:]]
-            here(shares[0])
-            for share, future in futures:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            futures = [pool.submit(_in_worker, chunk) for chunk in chunks]
+            # the first chunk is always a worker's: every fork does its share
+            for chunk, future in zip(reversed(chunks[1:]), reversed(futures[1:]), strict=True):
+                if not future.cancel():
+                    break  # a worker has it: every chunk before it is a worker's too
+                here(chunk)
+            for chunk, future in zip(chunks, futures, strict=True):
+                if future.cancelled():
+                    continue
                 try:
-                    results.update(zip(share, future.result(), strict=True))
-                    in_workers += len(share)
-                except Exception:  # noqa: BLE001 - a failed worker's share is read here
-                    here(share)
+                    results.update(zip(chunk, future.result(), strict=True))
+                    in_workers += len(chunk)
+                except Exception:  # noqa: BLE001 - a failed worker's chunk is read here
+                    here(chunk)
     except OSError:  # no worker could be started
         pass
-    for share in shares:
-        if share and share[0] not in results:
-            here(share)
+    for chunk in chunks:
+        if len(chunk) and chunk[0] not in results:
+            here(chunk)
     return in_workers
 
 
-def _balanced(sizes: Sequence[int], parts: int) -> list[list[int]]:
-    """The indexes of `sizes` in `parts` shares of about equal total size (largest first,
-    each to the lightest share), each share in index order."""
-    shares: list[list[int]] = [[] for _ in range(parts)]
-    totals = [0] * parts
-    for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
-        lightest = totals.index(min(totals))
-        shares[lightest].append(index)
-        totals[lightest] += sizes[index]
-    return [sorted(share) for share in shares if share] or [[]]
+def _chunks(sizes: Sequence[int], count: int) -> list[range]:
+    """`sizes`' indexes in at most `count` consecutive chunks of about equal total size."""
+    total = sum(sizes)
+    if not sizes or count < 2:
+        return [range(len(sizes))]
+    bounds = [0]
+    running, target = 0, total / count
+    for index, size in enumerate(sizes):
+        running += size
+        if running >= target * len(bounds) and index + 1 < len(sizes):
+            bounds.append(index + 1)
+    bounds.append(len(sizes))
+    return [range(a, b) for a, b in pairwise(bounds) if b > a]
