@@ -182,16 +182,26 @@ def test_no_file_is_read_twice(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Not parsed, and not even read in phase 1: a test module's bytes matter only once
+    code that can matter imports it."""
     import sessguard.perfile
+    import sessguard.reading
 
     parsed: list[str] = []
+    read: list[str] = []
     original = sessguard.perfile._timed
+    original_read = sessguard.reading.read
 
     def spying(job: tuple[object, ...]) -> object:
         parsed.append(str(job[1]))
         return original(job)  # type: ignore[arg-type]
 
+    def reading(path: str, shown: str, limit: int) -> bytes | FileError:
+        read.append(shown)
+        return original_read(path, shown, limit)
+
     monkeypatch.setattr(sessguard.perfile, "_timed", spying)
+    monkeypatch.setattr(sessguard.reading, "read", reading)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "__init__.py").write_text("")
@@ -202,6 +212,7 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
     (tmp_path / "app.py").write_text("from flask import session\n\ndef theme(t):\n    session['theme'] = t\n")
     scan(["."], Config())
     assert "tests/test_login.py" not in parsed and "app.py" in parsed
+    assert read == ["app.py"]
     parsed.clear()
     scan(["."], Config(include_tests=True))
     assert "tests/test_login.py" in parsed
