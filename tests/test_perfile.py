@@ -141,11 +141,17 @@ def test_phase_one_on_forked_workers_gives_the_same_report(
 ) -> None:
     """Reading, indexing and the first extraction spread over forked workers: the same
     report as one process, with and without a cache, and a warm scan after it reuses it."""
+    import tempfile
+
     alone = text(scan(["."], jobs=1))
     _forked_reading(monkeypatch)
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
     monitor = Monitor()
     assert text(scan(["."], jobs=jobs, monitor=monitor)) == alone
     assert monitor.counts["files read by workers"] > 0
+    assert not list(spool.iterdir()), "the workers' spool is removed"
     cold = Monitor()
     assert text(scan(["."], cache=Cache(tmp_path / "cache"), jobs=jobs, monitor=cold)) == alone
     assert cold.counts["files read by workers"] > 0

@@ -235,8 +235,8 @@ class Stage(msgspec.Struct, dict=True):
                 wanted.append(file)
             if found.oversized:
                 self.oversized.add(file)
-            if found.facts is not None:
-                self._early[file] = found.facts
+            if found.extracted is not None:
+                self._early[file] = found.extracted
             if signature is not None and self.cache and not found.oversized:
                 index.put(file.display, signature, found.content, found.matched)
         position = {file: i for i, file in enumerate(self.files)}

@@ -12,6 +12,8 @@ many processes ran. A worker that fails only costs its share being done here.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 # less than this to read is quicker here than with workers to start and results to ship
 PARALLEL_BELOW_BYTES = 4 << 20
 # chunks per process: small enough that the processes finish close together
-CHUNKS_PER_PROCESS = 16
+CHUNKS_PER_PROCESS = 64
 
 Result = ModuleFacts | FileError
 Timed = tuple[Result, float]
@@ -48,8 +50,23 @@ class Read(msgspec.Struct, frozen=True):
     content: str
     words: bytes
     matched: bool
-    facts: Timed | None = None
+    facts: ModuleFacts | None = None
+    failed: FileError | None = None  # what extracting it on the way gave instead of facts
+    seconds: float = 0.0  # the extraction's time
     oversized: bool = False  # over the size limit: read only to search it (`oversized`)
+
+    @property
+    def extracted(self) -> Timed | None:
+        result = self.facts or self.failed
+        return None if result is None else (result, self.seconds)
+
+
+class _Sent(msgspec.Struct, frozen=True, array_like=True):
+    """One file's read as a worker sends it: msgspec writes and reads it in C, many times
+    quicker than pickle on nested records."""
+
+    read: Read | None
+    error: FileError | None
 
 
 class Reader(msgspec.Struct, frozen=True):
@@ -75,7 +92,6 @@ class Reader(msgspec.Struct, frozen=True):
         content = self.digest(data)
         words = words_of(data)
         matched = self.first.match_index(words)
-        facts = None
         if (
             self.extract
             and matched
@@ -83,8 +99,10 @@ class Reader(msgspec.Struct, frozen=True):
             and file.module not in self.tests
             and not self.cached(file, content)
         ):
-            facts = _extracted(self, file, data)
-        return Read(content, words, matched, facts, oversized)
+            result, seconds = _extracted(self, file, data)
+            facts, failed = (result, None) if isinstance(result, ModuleFacts) else (None, result)
+            return Read(content, words, matched, facts, failed, seconds)
+        return Read(content, words, matched, oversized=oversized)
 
     def many(self, files: Sequence[SourceFile]) -> list[Read | FileError]:
         return [self.one(file) for file in files]
@@ -122,13 +140,39 @@ def can_fork() -> bool:
 
 
 # the reader of the scan that forked (a worker inherits it; nothing is pickled to send it)
-_FORKED: tuple[Reader, Sequence[SourceFile]] | None = None
+_FORKED: tuple[Reader, Sequence[SourceFile], str] | None = None
 
 
-def _in_worker(indexes: range) -> list[Read | FileError]:
+def _in_worker(indexes: range) -> str:
+    """A chunk's reads, written to a file of the scan's private spool directory: a worker
+    that sent them down the pipe would wait whenever this process is busy in a long parse
+    (which holds the interpreter lock, so nothing here reads the pipe)."""
     assert _FORKED is not None
-    reader, files = _FORKED
-    return in_deep_thread(reader.many, [files[i] for i in indexes])
+    reader, files, spool = _FORKED
+    reads = in_deep_thread(reader.many, [files[i] for i in indexes])
+    name = os.path.join(spool, f"{indexes.start}.msgpack")
+    with open(name, "wb") as out:
+        out.write(
+            _ENCODER.encode([_Sent(None, r) if isinstance(r, FileError) else _Sent(r, None) for r in reads])
+        )
+    return name
+
+
+def _received(name: str) -> list[Read | FileError]:
+    with open(name, "rb") as spooled:
+        data = spooled.read()
+    received: list[Read | FileError] = []
+    for sent in msgspec.msgpack.decode(data, type=list[_Sent]):
+        if sent.read is not None:
+            received.append(sent.read)
+        elif sent.error is not None:
+            received.append(sent.error)
+        else:
+            raise ValueError("a worker sent neither a read nor an error")
+    return received
+
+
+_ENCODER = msgspec.msgpack.Encoder()
 
 
 def read_all(
@@ -137,18 +181,21 @@ def read_all(
     """Each file's read, in the order of `files`, and how many of them workers read.
     Wanted files are extracted on the way only when workers share the reading (otherwise
     the rounds extract them as before)."""
-    chunks = (
-        _chunks(sizes, jobs * CHUNKS_PER_PROCESS) if jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES else []
-    )
+    shared = jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES
+    chunks = _chunks(sizes, jobs * CHUNKS_PER_PROCESS) if shared else []
     if len(chunks) < 2 or not can_fork():
         return replace(reader, extract=False).many(files), 0
+    import tempfile
+
     global _FORKED
-    _FORKED = (reader, files)
     results: dict[int, Read | FileError] = {}
+    spool = tempfile.mkdtemp(prefix="sessguard-")
+    _FORKED = (reader, files, spool)
     try:
         in_workers = _read_chunks(reader, files, chunks, jobs - 1, results)
     finally:
         _FORKED = None
+        _remove(spool)
     return [results[i] for i in range(len(files))], in_workers
 
 
@@ -170,21 +217,25 @@ def _read_chunks(
     def here(chunk: range) -> None:
         results.update(zip(chunk, in_deep_thread(reader.many, [files[i] for i in chunk]), strict=True))
 
+    def steal(futures: list[Future[str]]) -> None:
+        # one deep thread for all it takes; the first chunk is always a worker's (every
+        # fork does its share)
+        for chunk, future in zip(reversed(chunks[1:]), reversed(futures[1:]), strict=True):
+            if not future.cancel():
+                return  # a worker has it: every chunk before it is a worker's too
+            results.update(zip(chunk, reader.many([files[i] for i in chunk]), strict=True))
+
     in_workers = 0
-    futures: list[Future[list[Read | FileError]]] = []
+    futures: list[Future[str]] = []
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             futures = [pool.submit(_in_worker, chunk) for chunk in chunks]
-            # the first chunk is always a worker's: every fork does its share
-            for chunk, future in zip(reversed(chunks[1:]), reversed(futures[1:]), strict=True):
-                if not future.cancel():
-                    break  # a worker has it: every chunk before it is a worker's too
-                here(chunk)
+            in_deep_thread(steal, futures)
             for chunk, future in zip(chunks, futures, strict=True):
                 if future.cancelled():
                     continue
                 try:
-                    results.update(zip(chunk, future.result(), strict=True))
+                    results.update(zip(chunk, _received(future.result()), strict=True))
                     in_workers += len(chunk)
                 except Exception:  # noqa: BLE001 - a failed worker's chunk is read here
                     here(chunk)
@@ -194,6 +245,13 @@ def _read_chunks(
         if len(chunk) and chunk[0] not in results:
             here(chunk)
     return in_workers
+
+
+def _remove(spool: str) -> None:
+    with contextlib.suppress(OSError):
+        for name in os.listdir(spool):
+            os.unlink(os.path.join(spool, name))
+        os.rmdir(spool)
 
 
 def _chunks(sizes: Sequence[int], count: int) -> list[range]:
