@@ -189,7 +189,10 @@ def read_all(
 
     global _FORKED
     results: dict[int, Read | FileError] = {}
-    spool = tempfile.mkdtemp(prefix="sessguard-")
+    try:
+        spool = tempfile.mkdtemp(prefix="sessguard-")
+    except OSError:  # no temporary directory to spool to: one process reads it all
+        return replace(reader, extract=False).many(files), 0
     _FORKED = (reader, files, spool)
     try:
         in_workers = _read_chunks(reader, files, chunks, jobs - 1, results)
