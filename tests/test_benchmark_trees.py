@@ -17,8 +17,8 @@ import pytest
 from harness import SHARED
 
 from sessguard.config import Config
+from sessguard.jobs import available_cores
 from sessguard.monitor import Monitor
-from sessguard.perfile import available_cores
 from sessguard.pipeline import scan
 from sessguard.render.json import render
 

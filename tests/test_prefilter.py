@@ -189,7 +189,7 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
 
     parsed: list[str] = []
     read: list[str] = []
-    original = sessguard.perfile._timed
+    original = sessguard.perfile.timed
     original_read = sessguard.reading.read
 
     def spying(job: tuple[object, ...]) -> object:
@@ -200,7 +200,7 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
         read.append(shown)
         return original_read(path, shown, limit)
 
-    monkeypatch.setattr(sessguard.perfile, "_timed", spying)
+    monkeypatch.setattr(sessguard.perfile, "timed", spying)
     monkeypatch.setattr(sessguard.reading, "read", reading)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tests").mkdir()

@@ -440,8 +440,8 @@ def _cache(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # type: ignore[no-untyped-def]
+    from sessguard.jobs import available_cores
     from sessguard.monitor import Monitor
-    from sessguard.perfile import available_cores
     from sessguard.pipeline import scan
 
     monitor = Monitor.for_terminal(sys.stderr, quiet=args.quiet)

@@ -10,18 +10,18 @@ how many processes ran, in which order, or whether the cache was warm.
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
+from msgspec.structs import replace
 
 from sessguard.config import Config
-from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.fileindex import FileIndex, Signature, StoredResult, signature_of
+from sessguard.jobs import Result, Timed, batched, job_of, start_methods, timed, work
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
@@ -45,9 +45,6 @@ SKIPPABLE = frozenset({"too-large", "timeout"})
 # (starting them costs about as much as extracting half a megabyte of matched files)
 POOL_BELOW_BYTES = 1 << 20
 BATCH = 16
-
-Result = ModuleFacts | FileError
-Timed = tuple[Result, float]
 
 
 class Extracted(msgspec.Struct):
@@ -148,6 +145,8 @@ class Stage(msgspec.Struct, dict=True):
         for file, result in out.results.items():
             if not isinstance(result, FileError):
                 continue
+            if file.module in self.tests and file not in self.words:
+                self._read_late(file)
             unjudged = result.kind in UNJUDGED and file not in self.words
             if unjudged or file in first_matched or self._matches(file, names):
                 out.errors.append(result)
@@ -208,6 +207,8 @@ class Stage(msgspec.Struct, dict=True):
                 # test code is read only when code that can matter imports it (`_run`); its
                 # signature stands for its bytes in the keys (a touched file is read again)
                 out.hashes[file] = f"unread {signature}" if self.cache and signature else ""
+                if signature and signature[2] > self.config.max_file_bytes:
+                    self.oversized.add(file)
                 continue
             known = index.get(file.display, signature)
             if known is None:
@@ -275,6 +276,13 @@ class Stage(msgspec.Struct, dict=True):
         needles = stable([sorted(self.first.substrings), sorted(self.first.identifiers)])
         return digest("index-words", os.getcwd(), needles, str(self.config.max_file_bytes))
 
+    def _read_late(self, file: SourceFile) -> None:
+        """A test module that could not be analysed is judged by its words as any file is:
+        phase 1 did not read it, so it is read now (rarely: only when it was parsed)."""
+        found = replace(self._reader(), extract=False).one(file)
+        if not isinstance(found, FileError):
+            self.words[file] = found.words
+
     def _matches(self, file: SourceFile, needles: Needles | CallerNeedles) -> bool:
         """From the file's index: no file is read a second time (an unreadable one, which
         has none, could matter)."""
@@ -328,12 +336,12 @@ class Stage(msgspec.Struct, dict=True):
 
     def _compute(self, files: Sequence[SourceFile]) -> Iterator[Timed]:
         """Each file's result and the seconds it took, in the order of `files`."""
-        jobs = [_job(f, self.config, self.options, self.force.get(f, frozenset())) for f in files]
+        jobs = [job_of(f, self.config, self.options, self.force.get(f, frozenset())) for f in files]
         size = sum(self.sizes.get(f, 0) for f in files)
         if self.jobs <= 1 or (self._pool is None and size < POOL_BELOW_BYTES):
-            yield from map(_timed, jobs)
+            yield from map(timed, jobs)
             return
-        for batch in self._workers().map(_work, _batched(jobs, BATCH)):
+        for batch in self._workers().map(work, batched(jobs, BATCH)):
             yield from batch
 
     def _workers(self) -> Executor:
@@ -343,9 +351,9 @@ class Stage(msgspec.Struct, dict=True):
             from multiprocessing import get_context
 
             context: BaseContext
-            if "forkserver" in _methods():
+            if "forkserver" in start_methods():
                 server = get_context("forkserver")
-                server.set_forkserver_preload(["sessguard.extract.file"])
+                server.set_forkserver_preload(["sessguard.jobs", "sessguard.extract.file"])
                 context = server
             else:
                 context = get_context("spawn")
@@ -356,49 +364,3 @@ class Stage(msgspec.Struct, dict=True):
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-
-
-def _methods() -> list[str]:
-    from multiprocessing import get_all_start_methods
-
-    return get_all_start_methods()
-
-
-Job = tuple[str, str, str, bool, int, float, ExtractOptions, frozenset[str]]
-
-
-def _job(file: SourceFile, config: Config, options: ExtractOptions, force: frozenset[str]) -> Job:
-    return (
-        str(file.path),
-        file.display,
-        file.module,
-        file.is_package,
-        config.max_file_bytes,
-        config.file_timeout,
-        options,
-        force,
-    )
-
-
-def _batched(jobs: Sequence[Job], size: int) -> Iterator[list[Job]]:
-    for start in range(0, len(jobs), size):
-        yield list(jobs[start : start + size])
-
-
-def _timed(job: Job) -> Timed:
-    from sessguard.extract.file import extract_file
-
-    start = time.perf_counter()
-    result = extract_file(*job)
-    return result, time.perf_counter() - start
-
-
-def _work(batch: Iterable[Job]) -> list[Timed]:
-    """In a worker process: a batch of files, on a deep stack."""
-    return in_deep_thread(lambda: [_timed(job) for job in batch])
-
-
-def available_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)

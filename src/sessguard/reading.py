@@ -26,6 +26,7 @@ from msgspec.structs import replace
 from sessguard.deep import in_deep_thread
 from sessguard.discover import SourceFile
 from sessguard.extract.facts import ModuleFacts
+from sessguard.jobs import Timed
 from sessguard.model import FileError
 from sessguard.needles import Needles, words_of
 from sessguard.oversized import read_oversized
@@ -38,9 +39,6 @@ if TYPE_CHECKING:
 PARALLEL_BELOW_BYTES = 4 << 20
 # chunks per process: small enough that the processes finish close together
 CHUNKS_PER_PROCESS = 64
-
-Result = ModuleFacts | FileError
-Timed = tuple[Result, float]
 
 
 class Read(msgspec.Struct, frozen=True):
