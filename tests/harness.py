@@ -90,3 +90,16 @@ def score(project: Path) -> Score:
         [f"FALSE {p}:{n}" + (" (ok line)" if (p, n) in expected.safe else "") for p, n in false],
         [f"STALE TODO {p}:{n}" for p, n in stale],
     )
+
+
+# a one-file login and a session use that is not one, for the command-line tests
+VULNERABLE = "from flask_login import login_user\n\ndef login(user):\n    login_user(user)\n"
+SAFE = "from flask import session\n\ndef prefs(theme):\n    session['theme'] = theme\n"
+
+
+def write(path: Path, text: str) -> None:
+    """Write dedented `text` to `path`, making its directories."""
+    import textwrap
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")

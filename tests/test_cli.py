@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from harness import SAFE, VULNERABLE
 
 from sessguard import __version__
 from sessguard.cli import main
-
-VULNERABLE = "from flask_login import login_user\n\ndef login(user):\n    login_user(user)\n"
-SAFE = "from flask import session\n\ndef prefs(theme):\n    session['theme'] = theme\n"
 
 
 @pytest.fixture

@@ -6,27 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
+from harness import VULNERABLE, write
 
 from sessguard.cli import main
 from sessguard.rules.catalog import BY_ID
-
-VULNERABLE = "from flask_login import login_user\n\ndef login(user):\n    login_user(user)\n"
-SAFE = "from flask import session\n\ndef prefs(theme):\n    session['theme'] = theme\n"
 
 
 @pytest.fixture
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
 def reported(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
+from harness import write
 
 from sessguard.cli import main
 from sessguard.config import ConfigError, load_config
@@ -35,11 +35,6 @@ def login(account):
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
 
 
 def findings(capsys: pytest.CaptureFixture[str], *args: str) -> list[tuple[str, int]]:
