@@ -18,7 +18,6 @@ import functools
 import hashlib
 import json
 import os
-import sys
 import types
 import typing
 from collections.abc import Callable
@@ -153,7 +152,7 @@ def encode(value: Any) -> Any:
 
 
 def schema(*types: Any) -> str:
-    """The field layout of `types` and of every dataclass they contain."""
+    """The field layout of `types` and of every record they contain."""
     seen: dict[str, str] = {}
 
     def visit(tp: Any) -> None:
@@ -176,21 +175,12 @@ def schema(*types: Any) -> str:
 
 
 def _is_record(tp: Any) -> bool:
-    """A dataclass, or a `msgspec.Struct` (the facts and the report: quick to create)."""
-    if not isinstance(tp, type):
-        return False
-    # no dataclass exists unless the module was imported: a scan need not import it
-    dataclasses = sys.modules.get("dataclasses")
-    return hasattr(tp, "__struct_fields__") or (dataclasses is not None and dataclasses.is_dataclass(tp))
+    """The package's records are all `msgspec.Struct`s."""
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
 
 
-def _field_names(tp: type) -> list[str]:
-    struct_fields: tuple[str, ...] | None = getattr(tp, "__struct_fields__", None)
-    if struct_fields is not None:
-        return list(struct_fields)
-    import dataclasses
-
-    return [f.name for f in dataclasses.fields(tp)]
+def _field_names(tp: type[msgspec.Struct]) -> list[str]:
+    return list(tp.__struct_fields__)
 
 
 def _hints(tp: type) -> dict[str, Any]:
@@ -233,7 +223,7 @@ def _build_encoder(tp: Any) -> Codec | None:
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return lambda value: value.value
     if _is_record(tp):
-        return _dataclass_encoder(tp)
+        return _record_encoder(tp)
     if tp in (list, tuple):
         return lambda value: [encode(v) for v in value]
     if tp in (set, frozenset):
@@ -243,7 +233,7 @@ def _build_encoder(tp: Any) -> Codec | None:
     raise TypeError(f"cannot encode {tp}")
 
 
-def _dataclass_encoder(tp: type) -> Codec:
+def _record_encoder(tp: type[msgspec.Struct]) -> Codec:
     """Fields in order; each field's encoder is looked up on first use, since classes may
     refer to each other."""
     names = _field_names(tp)

@@ -328,7 +328,7 @@ def _loaded_config(args: argparse.Namespace, paths: Sequence[str]):  # type: ign
     if not all(os.path.lexists(path) for path in paths):
         from sessguard.usage import missing_paths
 
-        raise UsageError(missing_paths(paths) or "")
+        raise UsageError(missing_paths(paths))
     cwd = Path(os.getcwd())
     loaded = load_config(paths, args.config, args.isolated, lambda p: display_path(p, cwd))
     if loaded.warnings:
@@ -462,7 +462,7 @@ def _run(args: argparse.Namespace, paths: Sequence[str], loaded, baseline):  # t
     if not report.stats.files_discovered:
         from sessguard.usage import no_files_warning
 
-        print(no_files_warning(report, paths), file=sys.stderr)
+        print(no_files_warning(paths), file=sys.stderr)
     return report
 
 

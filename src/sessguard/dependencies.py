@@ -81,21 +81,28 @@ def requirement(spec: str) -> tuple[str, str] | None:
     than the rest of reading a project's dependencies. A marker is not evaluated (any
     platform may install the package), so it is not checked either."""
     simple = _SIMPLE.fullmatch(spec)
-    clauses = [] if simple is None else [c for c in simple["specs"].split(",")] if simple["specs"] else []
-    matched = [m for c in clauses if (m := _CLAUSE.fullmatch(c)) is not None and _valid(*m.groups())]
-    # equal clauses (`==1`, `==1.0`) are one in a specifier set: that case is left to packaging
-    distinct = {(m[1], _canonical(m[2]), m[3]) for m in matched}
-    if simple is not None and len(matched) == len(clauses) == len(distinct):
-        name = re.sub(r"[-_.]+", "-", simple["name"]).lower()
-        return name, ",".join(sorted(f"{m[1]}{m[2]}{m[3] or ''}" for m in matched))
+    if simple is not None:
+        clauses = simple["specs"].split(",") if simple["specs"] else []
+        matched = [m for c in clauses if (m := _CLAUSE.fullmatch(c)) is not None and _valid(*m.groups())]
+        # equal clauses (`==1`, `==1.0`) are one in a specifier set: left to packaging
+        distinct = {(m[1], _canonical(m[2]), m[3]) for m in matched}
+        if len(matched) == len(clauses) == len(distinct):
+            return canonical_name(simple["name"]), ",".join(
+                sorted(f"{m[1]}{m[2]}{m[3] or ''}" for m in matched)
+            )
     from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
 
     try:
         parsed = Requirement(spec)
     except InvalidRequirement:
         return None
-    return canonicalize_name(parsed.name), str(parsed.specifier)
+    return canonical_name(parsed.name), str(parsed.specifier)
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503's normal form of a project name (what `packaging.utils.canonicalize_name`
+    gives)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _canonical(release: str) -> tuple[int, ...]:
@@ -149,9 +156,6 @@ def _pyproject(text: str) -> Iterator[str]:
 
 
 def _pipfile(text: str, path: str) -> Iterator[Dependency]:
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
     data = _toml(text)
     for section in ("packages", "dev-packages"):
         table = data.get(section, {})
@@ -162,11 +166,8 @@ def _pipfile(text: str, path: str) -> Iterator[Dependency]:
                 spec if isinstance(spec, str) else spec.get("version", "") if isinstance(spec, dict) else ""
             )
             version = "" if version in ("*", "") else str(version)
-            try:
-                requirement = Requirement(f"{name}{version}")
-                yield Dependency(canonicalize_name(requirement.name), str(requirement.specifier), path)
-            except InvalidRequirement:
-                yield Dependency(canonicalize_name(str(name)), "", path)
+            parsed = requirement(f"{name}{version}")
+            yield Dependency(*(parsed or (canonical_name(str(name)), "")), path)
 
 
 def _setup_cfg(text: str) -> Iterator[str]:

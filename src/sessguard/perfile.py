@@ -89,7 +89,8 @@ class Stage(msgspec.Struct, dict=True):
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
-        file that cannot be read) let a caller recognise an unchanged tree."""
+        file that cannot be read, the signature for test code) let a caller recognise an
+        unchanged tree."""
         with self.monitor.stage("read and search"):
             self.phase_one = self._hash_all(self.out)
         return self.out.hashes
@@ -215,7 +216,7 @@ class Stage(msgspec.Struct, dict=True):
                 unread.append((file, signature))
                 continue
             out.hashes[file], matched = known
-            if matched and file.module not in self.tests:
+            if matched:
                 wanted.append(file)
         reads, in_workers = read_all(
             self._reader(), [f for f, _ in unread], [self.sizes[f] for f, _ in unread], self.jobs
@@ -232,7 +233,7 @@ class Stage(msgspec.Struct, dict=True):
                 continue
             out.hashes[file] = found.content
             self.words[file] = found.words
-            if found.matched and file.module not in self.tests:
+            if found.matched:
                 wanted.append(file)
             if found.oversized:
                 self.oversized.add(file)
@@ -257,7 +258,6 @@ class Stage(msgspec.Struct, dict=True):
             self.config.max_file_bytes,
             self.config.file_timeout,
             self.options,
-            self.tests,
             content_hash if cache else unhashed,
             (lambda f, c: cache.contains("facts", self._key(f, c))) if cache else (lambda f, c: False),
             extract=self.config.prefilter and self.jobs > 1,

@@ -59,7 +59,8 @@ def scan(
             paths, config.exclude, config.extend_exclude, config.respect_gitignore, config.follow_symlinks
         )
     configured = [*config.auth_functions, *dict(config.regenerate_functions)]
-    tests = frozenset(f.module for f in found.files if is_test_path(_below(f)))
+    needle_names = [*configured, *config.identity_keys]
+    tests = frozenset(f.module for f in found.files if not config.include_tests and is_test_path(_below(f)))
     stage = Stage(
         found.files,
         config,
@@ -67,13 +68,13 @@ def scan(
             frozenset(f.module.split(".")[0] for f in found.files),
             frozenset(configured),
             lazy=config.prefilter,
-            needle_names=frozenset([*configured, *config.identity_keys]),
+            needle_names=frozenset(needle_names),
         ),
         cache,
         jobs,
-        first_needles([*configured, *config.identity_keys]),
+        first_needles(needle_names),
         monitor,
-        frozenset() if config.include_tests else tests,
+        tests,
     )
     hashes = stage.prepare()
     memo_key = _memo_key(paths, config, baseline, config_files, found, hashes) if cache else ""

@@ -2,12 +2,12 @@
 phase-1 needles, and, on a large cold tree, spread over the machine's cores.
 
 Reading, indexing and extracting the files phase 1 wants is most of a cold scan. On Linux,
-when there is enough of it, the files are split by size between this process and forked
-workers (`fork`: a worker starts in milliseconds with everything already imported; it is
-done before any other thread exists, so the fork is safe). A worker also extracts the
-facts of the files it found wanted, from the bytes it just read, so a wanted file is read
-once in all. Results come back in the files' order: the report never depends on how
-many processes ran. A worker that fails only costs its share being done here.
+when there is enough of it, the files are cut into chunks that forked workers and this
+process share (`fork`: a worker starts in milliseconds with everything already imported;
+it is done before any other thread exists, so the fork is safe). A worker also extracts
+the facts of the files it found wanted, from the bytes it just read, so a wanted file is
+read once in all. Results come back in the files' order: the report never depends on how
+many processes ran. A worker that fails only costs its chunks being read here.
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ class Reader(msgspec.Struct, frozen=True):
     max_bytes: int
     file_timeout: float
     options: ExtractOptions
-    tests: frozenset[str]
     digest: Callable[[bytes], str]
     # the facts a file would get from the cache (then nothing is extracted), by file and content
     cached: Callable[[SourceFile, str], bool]
@@ -90,13 +89,7 @@ class Reader(msgspec.Struct, frozen=True):
         content = self.digest(data)
         words = words_of(data)
         matched = self.first.match_index(words)
-        if (
-            self.extract
-            and matched
-            and not oversized
-            and file.module not in self.tests
-            and not self.cached(file, content)
-        ):
+        if self.extract and matched and not oversized and not self.cached(file, content):
             result, seconds = _extracted(self, file, data)
             facts, failed = (result, None) if isinstance(result, ModuleFacts) else (None, result)
             return Read(content, words, matched, facts, failed, seconds)
@@ -227,7 +220,6 @@ def _read_chunks(
             results.update(zip(chunk, reader.many([files[i] for i in chunk]), strict=True))
 
     in_workers = 0
-    futures: list[Future[str]] = []
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             futures = [pool.submit(_in_worker, chunk) for chunk in chunks]

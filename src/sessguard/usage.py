@@ -12,23 +12,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from sessguard.model import Report
 from sessguard.render.text import inert
 
 
-def missing_paths(paths: Sequence[str]) -> str | None:
-    """The usage error for given paths that do not exist (a dangling link exists: the
-    scan reports it, as it reports a file it cannot read)."""
+def missing_paths(paths: Sequence[str]) -> str:
+    """The usage error naming the given paths that do not exist (the caller found one; a
+    dangling link exists: the scan reports it, as it reports a file it cannot read)."""
     missing = [path for path in paths if not os.path.lexists(path)]
-    if not missing:
-        return None
     return f"no such file or directory: {', '.join(inert(path) for path in missing)}"
 
 
-def no_files_warning(report: Report, paths: Sequence[str]) -> str | None:
+def no_files_warning(paths: Sequence[str]) -> str:
     """The warning for a scan that met no Python file, after excludes."""
-    if report.stats.files_discovered:
-        return None
     where = ", ".join(inert(path) for path in paths)
     return (
         f"sessguard: warning: no Python files found in {where} "
