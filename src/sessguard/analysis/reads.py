@@ -49,7 +49,7 @@ class ReadFinder(msgspec.Struct):
         ]
         if from_call:
             starts = [edge.target for start in starts for edge in function.successors[start]]
-        reached = _reachable(function, starts)
+        reached = function.reachable(starts)
         events = [
             function.events[function.nodes[i].event] for i in sorted(reached) if function.nodes[i].event >= 0
         ]
@@ -117,15 +117,3 @@ def _at(event: Event, anchor: Span, from_call: bool) -> bool:
     if from_call:
         return event.kind is EventKind.CALL and event.span == anchor
     return (event.stmt.line, event.stmt.column) == (anchor.line, anchor.column)
-
-
-def _reachable(function: FunctionFacts, starts: Iterable[int]) -> set[int]:
-    seen: set[int] = set()
-    work = list(starts)
-    while work:
-        index = work.pop()
-        if index in seen:
-            continue
-        seen.add(index)
-        work.extend(edge.target for edge in function.successors[index])
-    return seen

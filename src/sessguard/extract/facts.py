@@ -9,6 +9,7 @@ session store and the project's own functions are known.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from msgspec import Struct
 
@@ -199,6 +200,17 @@ class FunctionFacts(Struct, frozen=True):
     flags_set: tuple[str, ...] = ()
     # a session interface's `save_session` that issues a new id when `session.<flag>` is set
     rotates_on: tuple[str, ...] = ()
+
+    def reachable(self, starts: Iterable[int]) -> set[int]:
+        """The nodes of the graph that some path from `starts` reaches (`starts` too)."""
+        seen: set[int] = set()
+        work = list(starts)
+        while work:
+            node = work.pop()
+            if node not in seen:
+                seen.add(node)
+                work.extend(edge.target for edge in self.successors[node])
+        return seen
 
 
 class ClassFacts(Struct, frozen=True):

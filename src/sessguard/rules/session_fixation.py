@@ -87,16 +87,7 @@ def _dominators(function: FunctionFacts) -> dict[int, frozenset[int]]:
     for source, edges in enumerate(function.successors):
         for edge in edges:
             predecessors.setdefault(edge.target, []).append(source)
-    reachable: list[int] = []
-    seen = {ENTRY}
-    stack = [ENTRY]
-    while stack:
-        node = stack.pop()
-        reachable.append(node)
-        for edge in function.successors[node]:
-            if edge.target not in seen:
-                seen.add(edge.target)
-                stack.append(edge.target)
+    reachable = sorted(function.reachable([ENTRY]))  # any order reaches the one fixed point
     everything = frozenset(reachable)
     dom: dict[int, frozenset[int]] = {node: everything for node in reachable}
     dom[ENTRY] = frozenset({ENTRY})
