@@ -13,14 +13,9 @@ so that one scan decides many programs; a failure shrinks to the program that di
 The examples are derandomized and no database is kept: every CI run checks the same
 programs, and a failure is reproduced by running the test again.
 
-Known and left out: an auth event inside a `finally` block. The engine builds a `finally`
-once per way out of its `try` and decides (and folds) each copy on its own, where §7
-speaks of one statement. The readings part (1) when an event in a `finally` comes after
-an unprotected one on the normal way out but after none on an exceptional one: sessguard
-folds the first copy and protects the second, §7 reports the statement; and (2) when one
-copy has no path to an exit (its exception lands in a handler that never ends) and the
-other copies are protected: sessguard reports that copy, §7 protects the statement
-(clause 2 asks for at least one path to an exit from the event, not from each copy).
+Auth events and helper calls in `finally` blocks are generated too. The engine builds a
+`finally` once per way out of its `try`; each disagreement the oracle found there is kept
+below as a program of its own (`FINALLY_DISAGREEMENTS`), checked on every run.
 """
 
 from __future__ import annotations
@@ -37,6 +32,7 @@ from oracle.programs import (
     DJANGO,
     Break,
     Call,
+    Continue,
     Dialect,
     Event,
     If,
@@ -106,6 +102,44 @@ def test_the_engine_decides_every_auth_event_as_the_oracle_does(dialect: Dialect
         assert got == expected, disagreement(source, got, expected)
 
     agree()
+
+
+# Programs on which the engine once disagreed with the oracle: each judged a statement of a
+# `finally` block copy by copy, where SPEC §7 judges it once, over the paths of all copies.
+FINALLY_DISAGREEMENTS = {
+    # the normal way out reaches the write after an unprotected login, the exceptional way
+    # out after the handler's regeneration; clause 1 fails through the first copy, clause 2
+    # through the first copy's path to the end: the write is reported
+    "unprotected through one copy only": Program(
+        (), (Try((Try((Event(1),), None, (Event(0),)),), (Regen("either"),), None),)
+    ),
+    # the exceptional copy lands in a handler that never ends; the normal copy's only path to
+    # an exit regenerates: clause 2 holds for the statement, which is protected
+    "one copy reaches no exit": Program(
+        (), (Try((Try((Neutral(),), None, (Event(0),)),), (WhileTrue((Continue(),)),), None), Regen("either"))
+    ),
+    # the write follows one unprotected login on the normal way out and another on the way
+    # out by `raise`: no single event comes before it on every path, so it is not folded
+    "folded into different events per copy": Program(
+        (),
+        (Try((If((Event(0),), (Event(0), Raise())),), None, (Event(0),)),),
+    ),
+    # the same, with the second login replaced by a regeneration: the write still follows
+    # no unprotected event on the way out by `raise`, so it is reported beside the login
+    "one copy after a regeneration": Program(
+        (),
+        (Try((If((Event(0),), (Regen("either"), Raise())),), None, (Event(0),)),),
+    ),
+}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+@pytest.mark.parametrize("name", FINALLY_DISAGREEMENTS)
+def test_a_statement_in_a_finally_block_is_decided_once(dialect: Dialect, name: str) -> None:
+    source, expected = oracle_lines([FINALLY_DISAGREEMENTS[name]], dialect)
+    got, errors = engine_lines(dialect, source)
+    assert not errors, errors
+    assert got == expected, disagreement(source, got, expected)
 
 
 # -- the oracle itself, on programs whose answer SPEC §7 states outright -------------------

@@ -99,6 +99,38 @@ def test_corrupted_or_foreign_entries_are_ignored(tree: Path, tmp_path: Path, ga
     assert monitor.counts.get("files from the cache", 0) == 0
 
 
+def test_a_changed_install_never_reuses_the_older_code_s_entries(tree: Path, tmp_path: Path) -> None:
+    """A newer commit installed under the same version number is new code: the key of every
+    entry changes with the package's files, and nothing that is cached is reused."""
+    import sessguard.cache
+
+    text(scan(["."], cache=Cache(tmp_path / "cache")))
+    same = Monitor()
+    text(scan(["."], cache=Cache(tmp_path / "cache"), monitor=same))
+    assert same.counts == {"whole scan from the cache": 1}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sessguard.cache, "code_stamp", lambda: "another install")
+        changed = Monitor()
+        text(scan(["."], cache=Cache(tmp_path / "cache"), monitor=changed))
+    assert "whole scan from the cache" not in changed.counts
+    assert changed.counts["files from the cache"] == 0 and changed.counts["files parsed"] > 0
+
+
+def test_the_stamp_of_the_installed_files_follows_every_code_file(tmp_path: Path) -> None:
+    from sessguard.cache import files_stamp
+
+    package = tmp_path / "pkg"
+    (package / "sub" / "__pycache__").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "data.json").write_text("{}")
+    first = files_stamp(package)
+    (package / "sub" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    (package / "notes.txt").write_text("not code")
+    assert files_stamp(package) == first  # compiled caches and other files do not count
+    (package / "sub" / "data.json").write_text('{"a": 1}')
+    assert files_stamp(package) != first
+
+
 def test_an_unwritable_cache_only_costs_time(tree: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("")

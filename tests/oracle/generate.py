@@ -5,10 +5,6 @@ branch, a `break` after it, a handler that skips it, a helper that regenerates o
 paths only) need few statements, and short programs keep the path count small enough to
 list every path. `break`/`continue` appear only inside loops, `return`/`break` never in a
 `finally` (Python warns about both), and helper `i` calls only helpers below `i`.
-
-No auth event (and no helper call) stands in a `finally` block: the engine builds a
-`finally` once per way out of its `try` and decides, and folds, each copy on its own,
-where SPEC §7 speaks of one statement (see `test_oracle.py`).
 """
 
 from __future__ import annotations
@@ -45,7 +41,7 @@ MAX_HELPERS = 2
 def block(
     orders: tuple[str, ...], depth: int, helpers: int, in_loop: bool, in_finally: bool
 ) -> st.SearchStrategy[Block]:
-    events: list[st.SearchStrategy[Stmt]] = [] if in_finally else [st.builds(Event, st.integers(0, 1))] * 2
+    events: list[st.SearchStrategy[Stmt]] = [st.builds(Event, st.integers(0, 1))] * 2
     atoms: list[st.SearchStrategy[Stmt]] = [
         *events,
         st.sampled_from(orders).map(Regen),
@@ -54,7 +50,7 @@ def block(
         st.just(Neutral()),
         st.just(Raise()),
     ]
-    if helpers and not in_finally:
+    if helpers:
         atoms.append(st.integers(0, helpers - 1).map(Call))
     if not in_finally:
         atoms.append(st.just(Return()))

@@ -31,7 +31,7 @@ from sessguard.analysis.effects import (
     Write,
 )
 from sessguard.analysis.project import Context
-from sessguard.extract.facts import ENTRY, RAISE_EXIT, RETURN_EXIT, FunctionFacts
+from sessguard.extract.facts import ENTRY, RAISE_EXIT, RETURN_EXIT, Event, FunctionFacts
 from sessguard.model import Order
 
 
@@ -160,15 +160,16 @@ def forward(
 def protected_after(
     function: FunctionFacts,
     effects: Sequence[Sequence[Prim]],
-    node: int,
-    start_empty: Iterable[bool],
+    starts: Iterable[tuple[int, bool]],
     lookup: Lookup,
 ) -> bool:
-    """Clause 2: some path leads from `node` to an exit, and every one passes an `either`
-    regeneration. The node's own effects (a callee's regeneration) do not count."""
+    """Clause 2: some path leads from the event to an exit, and every one passes an `either`
+    regeneration. `starts` holds each node that carries the event (a `finally` block is
+    built once per way out) with whether the session is empty after it. The node's own
+    effects (a callee's regeneration) do not count."""
     seen: set[tuple[int, bool, bool]] = set()
     work: deque[tuple[int, bool, bool]] = deque()
-    for empty in set(start_empty):
+    for node, empty in set(starts):
         for edge in function.successors[node]:
             if not edge.exceptional:
                 work.append((edge.target, False, empty))
@@ -234,36 +235,20 @@ def summarize(
         regen = Order.BEFORE if any(flags[1] for flags in exits) else Order.EITHER
     friends: frozenset[FalseFriend] = frozenset().union(*(fr for flags, fr in exits.items() if not flags[0]))
     exposed: dict[tuple[AuthEvent, int], Exposure] = {}
-    for node, prims in enumerate(effects):
-        if not any(isinstance(p, (Auth, CallOf)) for p in prims):
-            continue
-        open_states = [(flags, fr) for flags, fr in states[node].items() if not flags[0]]
-        if not open_states:
-            continue
-        out_empty = [
-            flags[2]
+    for nodes in statements(function, effects).values():
+        open_nodes = [node for node in nodes if any(not flags[0] for flags in states[node])]
+        if not open_nodes:
+            continue  # clause 1: every path to the statement, through any copy, regenerated
+        starts = [
+            (node, flags[2])
+            for node in nodes
             for before_flags, fr in states[node].items()
-            for flags, _ in transfer(before_flags, fr, prims, lookup)
+            for flags, _ in transfer(before_flags, fr, effects[node], lookup)
         ]
-        if protected_after(function, effects, node, out_empty, lookup):
+        if protected_after(function, effects, starts, lookup):
             continue
-        for prim in prims:
-            if isinstance(prim, Auth):
-                hop = Hop(function.qualname, context, entry_empty, node, prim.event.site)
-                path_friends = frozenset().union(*(fr for _, fr in open_states))
-                exposed.setdefault((prim.event, node), Exposure(prim.event, node, (hop,), path_friends))
-            elif isinstance(prim, CallOf):
-                for (_, _, empty), fr in open_states:
-                    callee = lookup(prim.callee, prim.context, empty)
-                    for inner in callee.exposed:
-                        hop = Hop(function.qualname, context, entry_empty, node, prim.site)
-                        exposure = Exposure(
-                            inner.event,
-                            node,
-                            (hop, *inner.hops),
-                            fr | {_via(f, prim.site) for f in inner.friends},
-                        )
-                        exposed.setdefault((inner.event, node), exposure)
+        for node in open_nodes:
+            _expose(function, context, entry_empty, node, effects[node], states[node], lookup, exposed)
     return Summary(
         regen,
         bool(regenerated),
@@ -271,3 +256,46 @@ def summarize(
         friends,
         tuple(exposed.values()),
     )
+
+
+def statements(function: FunctionFacts, effects: Sequence[Sequence[Prim]]) -> dict[Event, list[int]]:
+    """The nodes of each statement that is an auth event or a project call. A `finally`
+    block is built once per way out of its `try`; its copies carry equal events, and
+    SPEC §7 decides the statement once, over the paths through all of them."""
+    grouped: dict[Event, list[int]] = {}
+    for node, prims in enumerate(effects):
+        if any(isinstance(p, (Auth, CallOf)) for p in prims):
+            grouped.setdefault(function.events[function.nodes[node].event], []).append(node)
+    return grouped
+
+
+def _expose(
+    function: FunctionFacts,
+    context: Context,
+    entry_empty: bool,
+    node: int,
+    prims: Sequence[Prim],
+    states: States,
+    lookup: Lookup,
+    exposed: dict[tuple[AuthEvent, int], Exposure],
+) -> None:
+    """Record what an unprotected node exposes: its own auth events, and what the project
+    functions it calls expose, each with the chain that leads there."""
+    open_states = [(flags, fr) for flags, fr in states.items() if not flags[0]]
+    for prim in prims:
+        if isinstance(prim, Auth):
+            hop = Hop(function.qualname, context, entry_empty, node, prim.event.site)
+            path_friends = frozenset().union(*(fr for _, fr in open_states))
+            exposed.setdefault((prim.event, node), Exposure(prim.event, node, (hop,), path_friends))
+        elif isinstance(prim, CallOf):
+            for (_, _, empty), fr in open_states:
+                callee = lookup(prim.callee, prim.context, empty)
+                for inner in callee.exposed:
+                    hop = Hop(function.qualname, context, entry_empty, node, prim.site)
+                    exposure = Exposure(
+                        inner.event,
+                        node,
+                        (hop, *inner.hops),
+                        fr | {_via(f, prim.site) for f in inner.friends},
+                    )
+                    exposed.setdefault((inner.event, node), exposure)

@@ -9,7 +9,7 @@ session store and the project's own functions are known.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from msgspec import Struct
 
@@ -201,15 +201,16 @@ class FunctionFacts(Struct, frozen=True):
     # a session interface's `save_session` that issues a new id when `session.<flag>` is set
     rotates_on: tuple[str, ...] = ()
 
-    def reachable(self, starts: Iterable[int]) -> set[int]:
-        """The nodes of the graph that some path from `starts` reaches (`starts` too)."""
+    def reachable(self, starts: Iterable[int], blocked: Collection[int] = ()) -> set[int]:
+        """The nodes of the graph that some path from `starts` reaches (`starts` too)
+        without passing through a node of `blocked`."""
         seen: set[int] = set()
-        work = list(starts)
+        work = [node for node in starts if node not in blocked]
         while work:
             node = work.pop()
             if node not in seen:
                 seen.add(node)
-                work.extend(edge.target for edge in self.successors[node])
+                work.extend(edge.target for edge in self.successors[node] if edge.target not in blocked)
         return seen
 
 

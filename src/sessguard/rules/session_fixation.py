@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 import msgspec
 from msgspec.structs import replace
 
-from sessguard.analysis.effects import FalseFriend, Site
+from sessguard.analysis.effects import AuthEvent, FalseFriend, Site
 from sessguard.analysis.paths import Exposure
 from sessguard.analysis.project import NO_CONTEXT, Project
 from sessguard.analysis.stores import StoreInfo
 from sessguard.analysis.summaries import Solver
 from sessguard.analysis.witness import Note, early_exit, unregenerated_path
-from sessguard.extract.facts import ENTRY, FunctionFacts
+from sessguard.extract.facts import ENTRY, Event, FunctionFacts
 from sessguard.frameworks.identity import names_auth_step
 from sessguard.model import RULE_ID, Finding, Level, Store, TraceStep, statement_hash
 from sessguard.rules.fixes import plan_fix
@@ -29,7 +29,6 @@ from sessguard.shorthash import sha256_hex
 
 class _Group(msgspec.Struct, frozen=True):
     root: str
-    node: int
     exposures: tuple[Exposure, ...]
     folded: tuple[Exposure, ...]
 
@@ -49,60 +48,45 @@ def report(
 
 
 def _fold(function: FunctionFacts, exposed: Sequence[Exposure]) -> list[_Group]:
-    by_node: dict[int, list[Exposure]] = {}
+    """One group per statement that no other exposed statement comes before on every path.
+
+    A statement is judged once, over all its nodes (a `finally` block has a copy per way
+    out of its `try`), protected copies too: it is folded into another when no path from
+    the entry reaches any of its nodes without passing one of the other's."""
+    by_statement: dict[Event, list[Exposure]] = {}
     for exposure in exposed:
-        by_node.setdefault(exposure.node, []).append(exposure)
-    dominators = _dominators(function)
-    reported = [
-        node
-        for node in by_node
-        if not any(other != node and other in dominators.get(node, ()) for other in by_node)
-    ]
+        statement = function.events[function.nodes[exposure.node].event]
+        by_statement.setdefault(statement, []).append(exposure)
+    nodes: dict[Event, set[int]] = {statement: set() for statement in by_statement}
+    for index, node in enumerate(function.nodes):
+        if node.event >= 0 and function.events[node.event] in nodes:
+            nodes[function.events[node.event]].add(index)
+    around = {statement: function.reachable([ENTRY], nodes[statement]) for statement in by_statement}
+
+    def folded_into(statement: Event, other: Event) -> bool:
+        return other != statement and nodes[statement].isdisjoint(around[other])
+
     groups = []
-    for node in sorted(reported, key=lambda n: _order(by_node[n])):
-        folded = [
-            exposure
-            for other, items in by_node.items()
-            if other != node and node in dominators.get(other, ())
-            for exposure in items
-        ]
-        groups.append(
-            _Group(
-                function.qualname,
-                node,
-                tuple(sorted(by_node[node], key=lambda e: _order([e]))),
-                tuple(sorted(folded, key=lambda e: _order([e]))),
-            )
-        )
-    return groups
+    for statement, items in by_statement.items():
+        if any(folded_into(statement, other) for other in by_statement):
+            continue
+        folded = [e for other, es in by_statement.items() if folded_into(other, statement) for e in es]
+        groups.append(_Group(function.qualname, _distinct(items), _distinct(folded)))
+    return sorted(groups, key=lambda g: _order(g.exposures))
+
+
+def _distinct(exposures: Sequence[Exposure]) -> tuple[Exposure, ...]:
+    """In line order, one exposure per event reached through one statement: the copies of a
+    `finally` block expose the same events at different nodes."""
+    kept: dict[tuple[Site, AuthEvent], Exposure] = {}
+    for exposure in sorted(exposures, key=lambda e: _order([e])):
+        kept.setdefault((exposure.hops[0].site, exposure.event), exposure)
+    return tuple(kept.values())
 
 
 def _order(exposures: Sequence[Exposure]) -> tuple[int, int, str]:
     first = min(exposures, key=lambda e: (e.hops[0].site.line, e.event.site.line))
     return (first.hops[0].site.line, first.event.site.line, first.event.site.text)
-
-
-def _dominators(function: FunctionFacts) -> dict[int, frozenset[int]]:
-    predecessors: dict[int, list[int]] = {}
-    for source, edges in enumerate(function.successors):
-        for edge in edges:
-            predecessors.setdefault(edge.target, []).append(source)
-    reachable = sorted(function.reachable([ENTRY]))  # any order reaches the one fixed point
-    everything = frozenset(reachable)
-    dom: dict[int, frozenset[int]] = {node: everything for node in reachable}
-    dom[ENTRY] = frozenset({ENTRY})
-    changed = True
-    while changed:
-        changed = False
-        for node in reachable:
-            if node == ENTRY:
-                continue
-            preds = [dom[p] for p in predecessors.get(node, []) if p in dom]
-            new = frozenset({node}) | (frozenset.intersection(*preds) if preds else frozenset())
-            if new != dom[node]:
-                dom[node] = new
-                changed = True
-    return dom
 
 
 # -- one finding ---------------------------------------------------------------------------
