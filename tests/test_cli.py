@@ -251,3 +251,23 @@ def test_short_hashes_are_sha256() -> None:
 
     for text in ["", "login_user(user)", "session['ü'] = 1\0x", "a" * 5000]:
         assert sha256_hex(text) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_command_runs_with_fewer_full_collections_then_restores_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    import sessguard.cli
+
+    seen: list[tuple[int, ...]] = []
+
+    def command(args: object) -> int:
+        seen.append(gc.get_threshold())
+        raise RuntimeError("a command that fails")
+
+    monkeypatch.setitem(sessguard.cli.COMMANDS, "rules", command)
+    before = gc.get_threshold()
+    assert sessguard.cli.main(["rules"]) == sessguard.cli.EXIT_USAGE
+    assert seen == [sessguard.cli.GC_THRESHOLDS] != [before]
+    assert gc.get_threshold() == before

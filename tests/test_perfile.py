@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import FIXTURES, SHARED_CASES
@@ -208,6 +209,52 @@ def test_a_failed_worker_costs_only_its_share_being_read_here(
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
     assert "files read by workers" not in monitor.counts
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_later_rounds_share_phase_one_s_workers(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """The files a later round asks for are extracted by phase 1's forked workers and this
+    process together; the report is the one of a single process, and no worker outlives
+    the scan."""
+    import multiprocessing
+
+    import sessguard.perfile
+
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+    rounds: list[list[bool]] = []
+    original = sessguard.perfile.shared
+
+    def recording(*args: Any) -> Any:
+        out = original(*args)
+        rounds.append([by_worker for _, by_worker in out])
+        return out
+
+    monkeypatch.setattr(sessguard.perfile, "shared", recording)
+    assert text(scan(["."], jobs=jobs)) == alone
+    assert any(len(r) > 1 for r in rounds), "a later round with several files"
+    assert all(r[0] for r in rounds), "a worker takes the first file of each round"
+    assert multiprocessing.active_children() == []
+
+
+def _failing_work(batch: object) -> object:
+    raise RuntimeError("a worker that fails in a later round")
+
+
+def test_a_later_round_a_worker_fails_is_done_here(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    import sessguard.perfile
+
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+    monkeypatch.setattr(sessguard.perfile, "work", _failing_work)
+    monitor = Monitor()
+    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    assert monitor.counts["files read by workers"] > 0  # phase 1 went to the workers
+    assert multiprocessing.active_children() == []
 
 
 def test_no_worker_is_forked_beside_another_thread(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -560,6 +561,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# A scan allocates millions of syntax-tree nodes and keeps the facts of every file it read
+# until the end; with the interpreter's default thresholds, the collections of the oldest
+# generation, each walking everything alive, cost a tenth of a large cold scan. Fewer and
+# later collections cost a few megabytes (the extraction makes little cyclic garbage).
+GC_THRESHOLDS = (5000, 20, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     named = arguments[0] if arguments and arguments[0] in SUBCOMMANDS else None
@@ -571,6 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sessguard.config import ConfigError
     from sessguard.filters import BaselineError
 
+    previous = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, BaselineError) as exc:
@@ -583,3 +593,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"sessguard: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        gc.set_threshold(*previous)

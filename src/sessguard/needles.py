@@ -28,7 +28,7 @@ BASE_NEEDLES = (
     "rotate_token",
     "new_csrf_token",
 )
-FEW_NAMES = 40
+FEW_NAMES = 16  # above this, splitting the index once is quicker than a search per name
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _WHOLE = rb"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])"
 # no `\b` in front: the literal prefix keeps the search quick (a `subclass X(` is one
@@ -186,12 +186,29 @@ class CallerNeedles(msgspec.Struct, frozen=True, dict=True):
         return any(b"^" + name in present for name in classes)
 
     def match_words(self, present: set[bytes] | frozenset[bytes]) -> bool:
-        """The same test on the identifiers of a function that was given no facts (its
-        class statements are in the class tables already)."""
+        """The same test on a file's words (its class statements aside)."""
         functions, methods, _ = self._encoded
         if not present.isdisjoint(functions):
             return True
         return any(method in present and not owners.isdisjoint(present) for method, owners in methods.items())
+
+    def match_names(self, names: tuple[str, ...]) -> bool:
+        """`match_words` on the identifiers of a function that was given no facts, as its
+        module's facts list them (its class statements are in the class tables already):
+        no set is built, nothing is encoded."""
+        if not self._named.isdisjoint(names):
+            return True
+        return any(
+            not self.methods[method].isdisjoint(names) for method in self._method_names.intersection(names)
+        )
+
+    @cached_property
+    def _named(self) -> frozenset[str]:
+        return self.functions | self.constructed
+
+    @cached_property
+    def _method_names(self) -> frozenset[str]:
+        return frozenset(self.methods)
 
     def __sub__(self, other: CallerNeedles) -> CallerNeedles:
         methods = {

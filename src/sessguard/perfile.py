@@ -21,11 +21,11 @@ from sessguard.config import Config
 from sessguard.discover import SourceFile
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
 from sessguard.fileindex import FileIndex, Signature, StoredResult, signature_of
-from sessguard.jobs import Result, Timed, batched, job_of, start_methods, timed, work
+from sessguard.jobs import Job, Result, Timed, batched, job_of, start_methods, timed, work
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
-from sessguard.reading import Reader, content_hash, read_all, unhashed
+from sessguard.reading import Reader, content_hash, read_all, shared, unhashed
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -80,12 +80,10 @@ class Stage(msgspec.Struct, dict=True):
     # files over the size limit whose bytes were read anyway, to tell whether they matter
     oversized: set[SourceFile] = msgspec.field(default_factory=set)
     _pool: Executor | None = None
+    # phase 1's forked workers, when they ran: they start nothing and have everything loaded
+    _forked: Executor | None = None
     # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
     _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
-    # the encoded words of each module's skipped functions, with the facts they came from
-    _skipped: dict[str, tuple[ModuleFacts, list[tuple[str, frozenset[bytes]]]]] = msgspec.field(
-        default_factory=dict
-    )
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
@@ -175,8 +173,8 @@ class Stage(msgspec.Struct, dict=True):
                 continue
             asked = {
                 qualname
-                for qualname, words in self._skipped_words(module, facts)
-                if qualname in functions or names.match_words(words)
+                for qualname, words in facts.skipped
+                if qualname in functions or names.match_names(words)
             }
             file = by_module[module]
             known = self.force.get(file, frozenset())
@@ -185,14 +183,6 @@ class Stage(msgspec.Struct, dict=True):
                 del self.out.results[file]
                 again.append(file)
         return again
-
-    def _skipped_words(self, module: str, facts: ModuleFacts) -> list[tuple[str, frozenset[bytes]]]:
-        """The words of the functions a module's facts skipped, encoded once for all rounds."""
-        kept = self._skipped.get(module)
-        if kept is None or kept[0] is not facts:
-            kept = (facts, [(q, frozenset(w.encode() for w in words)) for q, words in facts.skipped])
-            self._skipped[module] = kept
-        return kept[1]
 
     def _hash_all(self, out: Extracted) -> list[SourceFile]:
         """Every file's hash (for the cache) and whether phase 1 wants it. A file whose
@@ -218,11 +208,12 @@ class Stage(msgspec.Struct, dict=True):
             out.hashes[file], matched = known
             if matched:
                 wanted.append(file)
-        reads, in_workers = read_all(
+        phase = read_all(
             self._reader(), [f for f, _ in unread], [self.sizes[f] for f, _ in unread], self.jobs
         )
-        if in_workers:
-            self.monitor.count("files read by workers", in_workers)
+        reads, self._forked = phase.reads, phase.workers
+        if phase.in_workers:
+            self.monitor.count("files read by workers", phase.in_workers)
         done = len(self.files) - len(unread)
         for (file, signature), found in zip(unread, reads, strict=True):
             done += 1
@@ -337,6 +328,11 @@ class Stage(msgspec.Struct, dict=True):
     def _compute(self, files: Sequence[SourceFile]) -> Iterator[Timed]:
         """Each file's result and the seconds it took, in the order of `files`."""
         jobs = [job_of(f, self.config, self.options, self.force.get(f, frozenset())) for f in files]
+        if self._forked is not None and len(jobs) > 1:
+            # phase 1's forked workers are still there: they share the round with this process
+            for result, _ in shared(self._forked, work, [[job] for job in jobs], _here, _first):
+                yield result
+            return
         size = sum(self.sizes.get(f, 0) for f in files)
         if self.jobs <= 1 or (self._pool is None and size < POOL_BELOW_BYTES):
             yield from map(timed, jobs)
@@ -361,6 +357,17 @@ class Stage(msgspec.Struct, dict=True):
         return self._pool
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        """Stop the workers (idempotent; a scan whose report came from the cache after
+        phase 1 calls it too)."""
+        for pool in (self._pool, self._forked):
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        self._pool = self._forked = None
+
+
+def _here(batch: list[Job]) -> Timed:
+    return timed(batch[0])
+
+
+def _first(results: list[Timed]) -> Timed:
+    return results[0]

@@ -76,13 +76,16 @@ def scan(
         monitor,
         tests,
     )
-    hashes = stage.prepare()
-    memo_key = _memo_key(paths, config, baseline, config_files, found, hashes) if cache else ""
-    remembered: Report | None = cache.get_typed("scan", memo_key, Report) if cache else None
-    if remembered is not None:
-        monitor.count("whole scan from the cache")
-        return remembered
-    return in_deep_thread(_scan, stage, found, config, baseline, config_files, cache, memo_key, monitor)
+    try:
+        hashes = stage.prepare()
+        memo_key = _memo_key(paths, config, baseline, config_files, found, hashes) if cache else ""
+        remembered: Report | None = cache.get_typed("scan", memo_key, Report) if cache else None
+        if remembered is not None:
+            monitor.count("whole scan from the cache")
+            return remembered
+        return in_deep_thread(_scan, stage, found, config, baseline, config_files, cache, memo_key, monitor)
+    finally:
+        stage.close()  # phase 1's workers, when the report needed no later round
 
 
 def _scan(

@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -33,7 +33,13 @@ from sessguard.oversized import read_oversized
 from sessguard.source import read
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from sessguard.extract.facts import ExtractOptions
+
+A = TypeVar("A")
+R = TypeVar("R")
+L = TypeVar("L")
 
 # less than this to read is quicker here than with workers to start and results to ship
 PARALLEL_BELOW_BYTES = 4 << 20
@@ -166,16 +172,23 @@ def _received(name: str) -> list[Read | FileError]:
 _ENCODER = msgspec.msgpack.Encoder()
 
 
-def read_all(
-    reader: Reader, files: Sequence[SourceFile], sizes: Sequence[int], jobs: int
-) -> tuple[list[Read | FileError], int]:
-    """Each file's read, in the order of `files`, and how many of them workers read.
-    Wanted files are extracted on the way only when workers share the reading (otherwise
-    the rounds extract them as before)."""
+class PhaseOne(msgspec.Struct):
+    """Each file's read, in the order of the files; how many of them workers read; and the
+    forked workers themselves, kept for the later rounds (None when none ran). Whoever
+    receives the workers shuts them down."""
+
+    reads: list[Read | FileError]
+    in_workers: int = 0
+    workers: Executor | None = None
+
+
+def read_all(reader: Reader, files: Sequence[SourceFile], sizes: Sequence[int], jobs: int) -> PhaseOne:
+    """Read every file. Wanted files are extracted on the way only when workers share the
+    reading (otherwise the rounds extract them as before)."""
     shared = jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES
     chunks = _chunks(sizes, jobs * CHUNKS_PER_PROCESS) if shared else []
     if len(chunks) < 2 or not can_fork():
-        return replace(reader, extract=False).many(files), 0
+        return PhaseOne(replace(reader, extract=False).many(files))
     import tempfile
 
     global _FORKED
@@ -183,14 +196,14 @@ def read_all(
     try:
         spool = tempfile.mkdtemp(prefix="sessguard-")
     except OSError:  # no temporary directory to spool to: one process reads it all
-        return replace(reader, extract=False).many(files), 0
+        return PhaseOne(replace(reader, extract=False).many(files))
     _FORKED = (reader, files, spool)
     try:
-        in_workers = _read_chunks(reader, files, chunks, jobs - 1, results)
+        in_workers, workers = _read_chunks(reader, files, chunks, jobs - 1, results)
     finally:
         _FORKED = None
         _remove(spool)
-    return [results[i] for i in range(len(files))], in_workers
+    return PhaseOne([results[i] for i in range(len(files))], in_workers, workers)
 
 
 def _read_chunks(
@@ -199,45 +212,72 @@ def _read_chunks(
     chunks: list[range],
     workers: int,
     results: dict[int, Read | FileError],
-) -> int:
+) -> tuple[int, Executor | None]:
     """The workers take the chunks from the front, this process takes them from the back
-    while they are still waiting (a waiting task can be cancelled): the files that phase 1
-    wants cost far more than the others, and no split made before reading could know
-    which those are. Whatever a worker could not do (it could not start, or died) is done
-    here. Gives the number of files workers read."""
-    from concurrent.futures import Future, ProcessPoolExecutor
+    while they are still waiting (`shared`): the files that phase 1 wants cost far more
+    than the others, and no split made before reading could know which those are.
+    Whatever a worker could not do (it could not start, or died) is done here. Gives the
+    number of files workers read, and the workers when they are still sound."""
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    def here(chunk: range) -> None:
-        results.update(zip(chunk, in_deep_thread(reader.many, [files[i] for i in chunk]), strict=True))
+    def here(chunk: range) -> list[Read | FileError]:
+        return reader.many([files[i] for i in chunk])
 
-    def steal(futures: list[Future[str]]) -> None:
-        # one deep thread for all it takes; the first chunk is always a worker's (every
-        # fork does its share)
-        for chunk, future in zip(reversed(chunks[1:]), reversed(futures[1:]), strict=True):
-            if not future.cancel():
-                return  # a worker has it: every chunk before it is a worker's too
-            results.update(zip(chunk, reader.many([files[i] for i in chunk]), strict=True))
+    def received(name: str) -> list[Read | FileError]:
+        return _received(name)
 
     in_workers = 0
+    pool: Executor | None = None
     try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            futures = [pool.submit(_in_worker, chunk) for chunk in chunks]
-            in_deep_thread(steal, futures)
-            for chunk, future in zip(chunks, futures, strict=True):
-                if future.cancelled():
-                    continue
-                try:
-                    results.update(zip(chunk, _received(future.result()), strict=True))
-                    in_workers += len(chunk)
-                except Exception:  # noqa: BLE001 - a failed worker's chunk is read here
-                    here(chunk)
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+        done = in_deep_thread(shared, pool, _in_worker, chunks, here, received)
+        for chunk, (reads, by_worker) in zip(chunks, done, strict=True):
+            results.update(zip(chunk, reads, strict=True))
+            in_workers += len(chunk) if by_worker else 0
     except OSError:  # no worker could be started
         pass
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        raise
     for chunk in chunks:
         if len(chunk) and chunk[0] not in results:
-            here(chunk)
-    return in_workers
+            results.update(zip(chunk, in_deep_thread(here, chunk), strict=True))
+    if pool is not None and in_workers == 0:
+        pool.shutdown(cancel_futures=True)  # no worker did anything: none is sound
+        pool = None
+    return in_workers, pool
+
+
+def shared(
+    pool: Executor,
+    remote: Callable[[A], R],
+    items: Sequence[A],
+    local: Callable[[A], L],
+    unpack: Callable[[R], L],
+) -> list[tuple[L, bool]]:
+    """`local` of each item, in order, shared between the pool's workers and this process:
+    every item is submitted, the workers take them from the front, and this process takes
+    them from the back while they are still waiting (a waiting task can be cancelled).
+    An item a worker failed on is done here. Each result says whether a worker gave it.
+    The first item is always a worker's, so that every worker does its share."""
+    futures = [pool.submit(remote, item) for item in items]
+    taken: dict[int, L] = {}
+    for index in range(len(items) - 1, 0, -1):
+        if not futures[index].cancel():
+            break  # a worker has it: every item before it is a worker's too
+        taken[index] = local(items[index])
+    out: list[tuple[L, bool]] = []
+    for index, (item, future) in enumerate(zip(items, futures, strict=True)):
+        if index in taken:
+            out.append((taken[index], False))
+            continue
+        try:
+            out.append((unpack(future.result()), True))
+        except Exception:  # noqa: BLE001 - what a worker failed on is done here
+            out.append((local(item), False))
+    return out
 
 
 def _remove(spool: str) -> None:
