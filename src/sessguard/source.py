@@ -238,7 +238,7 @@ def depth_check(text: str, path: str) -> FileError | None:
 def _suspicious(text: str) -> bool:
     if any(run.search(text) for run in _UNARY_RUNS):
         return True
-    if any(len(line) > 4 * MAX_CHAIN for line in text.splitlines() if len(line) > 4 * MAX_CHAIN):
+    if max(map(len, text.splitlines()), default=0) > 4 * MAX_CHAIN:
         return True
     if text.count("(") + text.count("[") + text.count("{") <= MAX_BRACKETS // 2:
         return False
