@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
-import hashlib
 import json
 import os
 import types
@@ -28,6 +27,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import msgspec
 
 from sessguard import __version__
+from sessguard.shorthash import sha256
 
 T = TypeVar("T")
 FORMAT = 3  # 2: session reads in the facts; 3: values msgspec writes (records as objects)
@@ -79,7 +79,7 @@ def stable(value: Any) -> str:
 
 
 def digest(*parts: str | bytes) -> str:
-    hasher = hashlib.sha256()
+    hasher = sha256()  # keys are short: the built-in SHA-256, no OpenSSL to load
     for part in (__version__, str(FORMAT), layout(), code_stamp(), *parts):
         data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "little"))

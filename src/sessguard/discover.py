@@ -9,6 +9,7 @@ line are always scanned.
 from __future__ import annotations
 
 import errno
+import operator
 import os
 import re
 import stat
@@ -252,6 +253,9 @@ def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
     return renamed
 
 
+_NAME = operator.attrgetter("name")
+
+
 def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Iterator[str]:
     """Regular `.py` files under `root`. Links are counted and skipped, or with `follow`
     taken only when their target stays inside `root`; a directory reached twice (by
@@ -262,19 +266,21 @@ def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Ite
     while stack:
         directory = stack.pop()
         try:
-            info = os.stat(directory)
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            # only a followed link can lead to a directory twice: without links, no stat
+            info = os.stat(directory) if follow else None
+            entries = sorted(os.scandir(directory), key=_NAME)
         except OSError as exc:
             result.errors.append(
                 FileError(_shown(Path(directory)), "permission", exc.strerror or "cannot list")
             )
             continue
-        if (info.st_dev, info.st_ino) in visited:
-            result.errors.append(
-                FileError(_shown(Path(directory)), "symlink-loop", "directory reached twice")
-            )
-            continue
-        visited.add((info.st_dev, info.st_ino))
+        if info is not None:
+            if (info.st_dev, info.st_ino) in visited:
+                result.errors.append(
+                    FileError(_shown(Path(directory)), "symlink-loop", "directory reached twice")
+                )
+                continue
+            visited.add((info.st_dev, info.st_ino))
         ignored.load(directory, any(entry.name == ".gitignore" for entry in entries))
         for entry in entries:
             try:

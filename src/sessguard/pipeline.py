@@ -136,12 +136,13 @@ def _memo_key(
 
 
 def _contents(paths: Sequence[Path]) -> list[tuple[str, str]]:
-    import hashlib
+    """Dependency files' digests (short files: the built-in SHA-256, no OpenSSL to load)."""
+    from sessguard.shorthash import sha256
 
     found = []
     for path in sorted(set(paths)):
         try:
-            found.append((str(path), hashlib.sha256(path.read_bytes()).hexdigest()))
+            found.append((str(path), sha256(path.read_bytes()).hexdigest()))
         except OSError:
             found.append((str(path), ""))
     return found

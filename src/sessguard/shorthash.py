@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+__all__ = ["sha256", "sha256_hex"]
+
 if TYPE_CHECKING:
     from hashlib import sha256
 else:
