@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sessguard.model import FileError
-from sessguard.source import Source, parse
+from sessguard.source import Source, _suspicious, parse, split_lines
 
 
 def test_utf8_bom_and_columns_count_characters() -> None:
@@ -80,3 +85,25 @@ def test_a_syntax_error_in_a_part_has_the_files_line_number(tmp_path, monkeypatc
     (tmp_path / "big.py").write_text("from flask import session\n" + table + "def broken(:\n    pass\n")
     report = scan(["."])
     assert [(e.kind, e.line) for e in report.errors] == [("syntax", 80_002)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab #\t\r\n\v\f\x1c\x1d\x1e\x85\u2028é"))))
+def test_lines_split_as_the_tokenizer_splits_them(text: str) -> None:
+    """CR, LF and CRLF end a line, nothing else does (form feeds, vertical tabs and the
+    Unicode separators that `str.splitlines` honours stay inside the line), whichever way
+    the split is made."""
+    assert split_lines(text) == tuple(re.split(r"\r\n|\r|\n", text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("([{}])é x")), min_size=90).map(lambda t: t * 3))
+def test_the_bracket_estimate_reads_utf8_bytes_as_it_reads_the_text(text: str) -> None:
+    assert _suspicious(text, text.encode("utf-8")) == _suspicious(text)
+
+
+def test_a_file_nested_too_deep_is_refused_before_parsing_in_utf8_and_in_latin1() -> None:
+    deep = "x = " + "(" * 150 + "[" * 150 + "1" + "]" * 150 + ")" * 150 + "\n"
+    for header in ("", "# -*- coding: latin-1 -*-\n"):
+        result = parse((header + deep).encode("latin-1"), "deep.py")
+        assert isinstance(result, FileError) and result.kind == "too-deep", result
