@@ -113,16 +113,14 @@ def phase_one(options: ExtractOptions) -> Needles:
 def _words(scope: ModuleScope, needles: Needles) -> frozenset[str]:
     """Module-level names bound to something a needle finds: a function that writes only
     the alias (`from flask import session as s`, `KEY = "beaker.session"`) can matter."""
-    found = {
-        name for name, target in scope.imported.items() if needles.match(target.encode("utf-8", "replace"))
-    }
-    found |= {
-        name for name, value in scope.constants.items() if needles.match(value.encode("utf-8", "replace"))
-    }
-    found |= {
-        name for name, target in scope.instances.items() if needles.match(target.encode("utf-8", "replace"))
-    }
-    found |= set(scope.session_globals)
+    found = set(scope.session_globals)
+    for table in (scope.imported, scope.constants, scope.instances):
+        # one search of all the values first (whatever a needle finds in one value it finds
+        # in them all): most modules have none that a needle finds
+        if table and needles.match("\n".join(table.values()).encode("utf-8", "replace")):
+            found.update(
+                name for name, value in table.items() if needles.match(value.encode("utf-8", "replace"))
+            )
     return frozenset(found)
 
 
