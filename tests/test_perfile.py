@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -254,6 +255,44 @@ def test_a_later_round_a_worker_fails_is_done_here(tree: Path, monkeypatch: pyte
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
     assert monitor.counts["files read by workers"] > 0  # phase 1 went to the workers
+    assert multiprocessing.active_children() == []
+
+
+def _dying_after_its_first_chunk(indexes: range) -> str:
+    import sessguard.reading
+
+    if indexes.start > 0:
+        os._exit(1)  # the worker dies: the pool is broken for the rest of the scan
+    return sessguard.reading.__dict__["_real_in_worker"](indexes)
+
+
+def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies after its first chunk breaks the pool: phase 1 reads the rest
+    here, and the later rounds, which find the pool broken, extract their files here."""
+    import multiprocessing
+
+    import sessguard.perfile
+    import sessguard.reading
+
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+    monkeypatch.setattr(sessguard.reading, "_real_in_worker", sessguard.reading._in_worker, raising=False)
+    monkeypatch.setattr(sessguard.reading, "_in_worker", _dying_after_its_first_chunk)
+    rounds: list[list[bool]] = []
+    original = sessguard.perfile.shared
+
+    def recording(*args: Any) -> Any:
+        out = original(*args)
+        rounds.append([by_worker for _, by_worker in out])
+        return out
+
+    monkeypatch.setattr(sessguard.perfile, "shared", recording)
+    monitor = Monitor()
+    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    assert monitor.counts["files read by workers"] > 0  # the first chunk, before it died
+    assert rounds and not any(any(r) for r in rounds), "a broken pool does no later work"
     assert multiprocessing.active_children() == []
 
 

@@ -33,7 +33,7 @@ from sessguard.oversized import read_oversized
 from sessguard.source import read
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
     from sessguard.extract.facts import ExtractOptions
 
@@ -224,14 +224,11 @@ def _read_chunks(
     def here(chunk: range) -> list[Read | FileError]:
         return reader.many([files[i] for i in chunk])
 
-    def received(name: str) -> list[Read | FileError]:
-        return _received(name)
-
     in_workers = 0
     pool: Executor | None = None
     try:
         pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-        done = in_deep_thread(shared, pool, _in_worker, chunks, here, received)
+        done = in_deep_thread(shared, pool, _in_worker, chunks, here, _received)
         for chunk, (reads, by_worker) in zip(chunks, done, strict=True):
             results.update(zip(chunk, reads, strict=True))
             in_workers += len(chunk) if by_worker else 0
@@ -260,12 +257,19 @@ def shared(
     """`local` of each item, in order, shared between the pool's workers and this process:
     every item is submitted, the workers take them from the front, and this process takes
     them from the back while they are still waiting (a waiting task can be cancelled).
-    An item a worker failed on is done here. Each result says whether a worker gave it.
-    The first item is always a worker's, so that every worker does its share."""
-    futures = [pool.submit(remote, item) for item in items]
+    An item a worker failed on, or that could not be submitted (a worker died and the pool
+    is broken), is done here. Each result says whether a worker gave it. The first item
+    is always a worker's, so that every worker does its share."""
+    futures: list[Future[R] | None] = []
+    for item in items:
+        try:
+            futures.append(pool.submit(remote, item))
+        except Exception:  # noqa: BLE001 - a broken pool takes nothing more
+            futures.append(None)
     taken: dict[int, L] = {}
     for index in range(len(items) - 1, 0, -1):
-        if not futures[index].cancel():
+        future = futures[index]
+        if future is not None and not future.cancel():
             break  # a worker has it: every item before it is a worker's too
         taken[index] = local(items[index])
     out: list[tuple[L, bool]] = []
@@ -274,6 +278,8 @@ def shared(
             out.append((taken[index], False))
             continue
         try:
+            if future is None:
+                raise LookupError("not submitted")
             out.append((unpack(future.result()), True))
         except Exception:  # noqa: BLE001 - what a worker failed on is done here
             out.append((local(item), False))
