@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from harness import FIXTURES, SHARED_CASES, projects
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessguard.config import Config
 from sessguard.frameworks import KNOWLEDGE
@@ -268,3 +270,26 @@ def test_the_lines_holding_a_needle_are_those_match_finds() -> None:
         assert hit == expected, path
         checked += len(expected)
     assert checked > 100
+
+
+_NAMES = st.sampled_from(["sign_in", "admit", "Welcome", "Core", "Cart", "setUp", "go"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.frozensets(_NAMES),
+    st.dictionaries(_NAMES, st.frozensets(_NAMES, min_size=1)),
+    st.frozensets(_NAMES),
+    st.lists(_NAMES),
+)
+def test_a_skipped_function_s_names_match_as_its_words_do(
+    functions: frozenset[str],
+    methods: dict[str, frozenset[str]],
+    constructed: frozenset[str],
+    words: list[str],
+) -> None:
+    """The later rounds ask for a skipped function from the names its module's facts list,
+    never encoded into a set of words: the answer is the one the words would give."""
+    needles = CallerNeedles(functions, methods, constructed)
+    names = tuple(sorted(set(words)))
+    assert needles.match_names(names) == needles.match_words({w.encode() for w in names})
