@@ -271,3 +271,63 @@ def test_a_command_runs_with_fewer_full_collections_then_restores_them(
     assert sessguard.cli.main(["rules"]) == sessguard.cli.EXIT_USAGE
     assert seen == [sessguard.cli.GC_THRESHOLDS] != [before]
     assert gc.get_threshold() == before
+
+
+def _buffered() -> dict[str, str]:
+    """The environment without `PYTHONUNBUFFERED`: output to a pipe is buffered, as on a
+    user's machine, so that what is not flushed before the end would be lost."""
+    import os
+
+    return {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
+def test_the_command_ends_at_once_with_its_whole_output_and_status(tmp_path: Path) -> None:
+    """`sessguard` leaves without tearing the interpreter down: what it printed must all be
+    out first (a report far over a pipe's buffer), with the exit status of `main`."""
+    for index in range(300):
+        (tmp_path / f"login_{index}.py").write_text(VULNERABLE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "sessguard", "scan", str(tmp_path), "--format", "json", "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_buffered(),
+    )
+    assert done.returncode == 1, done.stderr
+    assert len(json.loads(done.stdout)["findings"]) == 300
+    assert done.stderr == ""
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    for index in range(300):
+        (tmp_path / f"login_{index}.py").write_text(VULNERABLE, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sessguard", "scan", str(tmp_path), "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_buffered(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(100)
+    process.stdout.close()  # as `| head -c 100` does
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141  # as a shell shows a command that SIGPIPE ended
+    assert error == ""
+
+
+@pytest.mark.parametrize("command", [["rules"], ["config"], ["explain", "python-session-fixation"]])
+def test_what_a_command_prints_is_all_out_before_it_ends(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    main(command)
+    expected = capsys.readouterr().out
+    done = subprocess.run(
+        [sys.executable, "-m", "sessguard", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=_buffered(),
+    )
+    assert expected and done.stdout == expected, done.stderr
