@@ -221,23 +221,32 @@ def test_later_rounds_share_phase_one_s_workers(
     the scan."""
     import multiprocessing
 
-    import sessguard.perfile
-
     alone = text(scan(["."], jobs=1))
     _forked_reading(monkeypatch)
-    rounds: list[list[bool]] = []
-    original = sessguard.perfile.shared
-
-    def recording(*args: Any) -> Any:
-        out = original(*args)
-        rounds.append([by_worker for _, by_worker in out])
-        return out
-
-    monkeypatch.setattr(sessguard.perfile, "shared", recording)
+    rounds = _later_rounds(monkeypatch)
     assert text(scan(["."], jobs=jobs)) == alone
     assert any(len(r) > 1 for r in rounds), "a later round with several files"
     assert all(r[0] for r in rounds), "a worker takes the first file of each round"
     assert multiprocessing.active_children() == []
+
+
+def _later_rounds(monkeypatch: pytest.MonkeyPatch) -> list[list[bool]]:
+    """Records, for each later round shared with phase 1's workers, which files a worker
+    gave (phase 1's own sharing, of chunks, is left out)."""
+    import sessguard.reading
+    import sessguard.sharing
+
+    rounds: list[list[bool]] = []
+    original = sessguard.sharing.shared
+
+    def recording(*args: Any) -> Any:
+        out = original(*args)
+        if args[1] is not sessguard.reading._in_worker:
+            rounds.append([by_worker for _, by_worker in out])
+        return out
+
+    monkeypatch.setattr(sessguard.sharing, "shared", recording)
+    return rounds
 
 
 def _failing_work(batch: object) -> object:
@@ -280,17 +289,14 @@ def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
     _forked_reading(monkeypatch)
     monkeypatch.setattr(sessguard.reading, "_real_in_worker", sessguard.reading._in_worker, raising=False)
     monkeypatch.setattr(sessguard.reading, "_in_worker", _dying_after_its_first_chunk)
-    rounds: list[list[bool]] = []
-    original = sessguard.perfile.shared
+    rounds = _later_rounds(monkeypatch)
+    import threading
 
-    def recording(*args: Any) -> Any:
-        out = original(*args)
-        rounds.append([by_worker for _, by_worker in out])
-        return out
-
-    monkeypatch.setattr(sessguard.perfile, "shared", recording)
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
     assert monitor.counts["files read by workers"] > 0  # the first chunk, before it died
     assert rounds and not any(any(r) for r in rounds), "a broken pool does no later work"
     assert multiprocessing.active_children() == []
@@ -313,3 +319,24 @@ def test_no_worker_is_forked_beside_another_thread(tree: Path, monkeypatch: pyte
         release.set()
         other.join()
     assert "files read by workers" not in monitor.counts
+
+
+def _tagged(item: int) -> tuple[int, int]:
+    return item, os.getpid()
+
+
+def test_shared_work_is_done_once_per_item_in_order_by_workers_and_here() -> None:
+    from sessguard.sharing import fork_pool, shared
+
+    workers = fork_pool(1)
+    try:
+        items = list(range(400))
+        out = shared(workers, _tagged, items, lambda i: (i, os.getpid()), lambda answer: answer)
+    finally:
+        workers.shutdown()
+    assert [item for (item, _), _ in out] == items
+    by_worker = {pid for (_, pid), remote in out if remote}
+    here = {pid for (_, pid), remote in out if not remote}
+    assert out[0][1], "the first item is a worker's"
+    assert by_worker and os.getpid() not in by_worker
+    assert here <= {os.getpid()}

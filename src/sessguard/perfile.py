@@ -25,7 +25,7 @@ from sessguard.jobs import Job, Result, Timed, batched, job_of, start_methods, t
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
-from sessguard.reading import Reader, content_hash, read_all, shared, unhashed
+from sessguard.reading import Reader, content_hash, read_all, unhashed
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from sessguard.analysis.project import Project
     from sessguard.cache import Cache
+    from sessguard.sharing import Workers
 
 # errors raised before a file's bytes could be searched: always reported
 UNJUDGED = frozenset({"too-large", "not-regular", "permission", "unreadable", "not-found", "symlink-loop"})
@@ -81,7 +82,7 @@ class Stage(msgspec.Struct, dict=True):
     oversized: set[SourceFile] = msgspec.field(default_factory=set)
     _pool: Executor | None = None
     # phase 1's forked workers, when they ran: they start nothing and have everything loaded
-    _forked: Executor | None = None
+    _forked: Workers | None = None
     # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
     _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
 
@@ -330,6 +331,8 @@ class Stage(msgspec.Struct, dict=True):
         jobs = [job_of(f, self.config, self.options, self.force.get(f, frozenset())) for f in files]
         if self._forked is not None and len(jobs) > 1:
             # phase 1's forked workers are still there: they share the round with this process
+            from sessguard.sharing import shared
+
             for result, _ in shared(self._forked, work, [[job] for job in jobs], _here, _first):
                 yield result
             return
@@ -359,9 +362,10 @@ class Stage(msgspec.Struct, dict=True):
     def close(self) -> None:
         """Stop the workers (idempotent; a scan whose report came from the cache after
         phase 1 calls it too)."""
-        for pool in (self._pool, self._forked):
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        if self._forked is not None:
+            self._forked.shutdown()
         self._pool = self._forked = None
 
 

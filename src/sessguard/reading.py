@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import msgspec
 from msgspec.structs import replace
@@ -33,13 +33,8 @@ from sessguard.oversized import read_oversized
 from sessguard.source import read
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor, Future
-
     from sessguard.extract.facts import ExtractOptions
-
-A = TypeVar("A")
-R = TypeVar("R")
-L = TypeVar("L")
+    from sessguard.sharing import Workers
 
 # less than this to read is quicker here than with workers to start and results to ship
 PARALLEL_BELOW_BYTES = 4 << 20
@@ -179,14 +174,14 @@ class PhaseOne(msgspec.Struct):
 
     reads: list[Read | FileError]
     in_workers: int = 0
-    workers: Executor | None = None
+    workers: Workers | None = None
 
 
 def read_all(reader: Reader, files: Sequence[SourceFile], sizes: Sequence[int], jobs: int) -> PhaseOne:
     """Read every file. Wanted files are extracted on the way only when workers share the
     reading (otherwise the rounds extract them as before)."""
-    shared = jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES
-    chunks = _chunks(sizes, jobs * CHUNKS_PER_PROCESS) if shared else []
+    spread = jobs > 1 and sum(sizes) >= PARALLEL_BELOW_BYTES
+    chunks = _chunks(sizes, jobs * CHUNKS_PER_PROCESS) if spread else []
     if len(chunks) < 2 or not can_fork():
         return PhaseOne(replace(reader, extract=False).many(files))
     import tempfile
@@ -212,22 +207,22 @@ def _read_chunks(
     chunks: list[range],
     workers: int,
     results: dict[int, Read | FileError],
-) -> tuple[int, Executor | None]:
+) -> tuple[int, Workers | None]:
     """The workers take the chunks from the front, this process takes them from the back
-    while they are still waiting (`shared`): the files that phase 1 wants cost far more
-    than the others, and no split made before reading could know which those are.
+    while they are still waiting (`sharing.shared`): the files that phase 1 wants cost far
+    more than the others, and no split made before reading could know which those are.
     Whatever a worker could not do (it could not start, or died) is done here. Gives the
     number of files workers read, and the workers when they are still sound."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+
+    from sessguard.sharing import fork_pool, shared
 
     def here(chunk: range) -> list[Read | FileError]:
         return reader.many([files[i] for i in chunk])
 
     in_workers = 0
-    pool: Executor | None = None
+    pool: Workers | None = None
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+        pool = fork_pool(workers)
         done = in_deep_thread(shared, pool, _in_worker, chunks, here, _received)
         for chunk, (reads, by_worker) in zip(chunks, done, strict=True):
             results.update(zip(chunk, reads, strict=True))
@@ -236,54 +231,15 @@ def _read_chunks(
         pass
     except BaseException:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
         raise
     for chunk in chunks:
         if len(chunk) and chunk[0] not in results:
             results.update(zip(chunk, in_deep_thread(here, chunk), strict=True))
     if pool is not None and in_workers == 0:
-        pool.shutdown(cancel_futures=True)  # no worker did anything: none is sound
+        pool.shutdown()  # no worker did anything: none is sound
         pool = None
     return in_workers, pool
-
-
-def shared(
-    pool: Executor,
-    remote: Callable[[A], R],
-    items: Sequence[A],
-    local: Callable[[A], L],
-    unpack: Callable[[R], L],
-) -> list[tuple[L, bool]]:
-    """`local` of each item, in order, shared between the pool's workers and this process:
-    every item is submitted, the workers take them from the front, and this process takes
-    them from the back while they are still waiting (a waiting task can be cancelled).
-    An item a worker failed on, or that could not be submitted (a worker died and the pool
-    is broken), is done here. Each result says whether a worker gave it. The first item
-    is always a worker's, so that every worker does its share."""
-    futures: list[Future[R] | None] = []
-    for item in items:
-        try:
-            futures.append(pool.submit(remote, item))
-        except Exception:  # noqa: BLE001 - a broken pool takes nothing more
-            futures.append(None)
-    taken: dict[int, L] = {}
-    for index in range(len(items) - 1, 0, -1):
-        future = futures[index]
-        if future is not None and not future.cancel():
-            break  # a worker has it: every item before it is a worker's too
-        taken[index] = local(items[index])
-    out: list[tuple[L, bool]] = []
-    for index, (item, future) in enumerate(zip(items, futures, strict=True)):
-        if index in taken:
-            out.append((taken[index], False))
-            continue
-        try:
-            if future is None:
-                raise LookupError("not submitted")
-            out.append((unpack(future.result()), True))
-        except Exception:  # noqa: BLE001 - what a worker failed on is done here
-            out.append((local(item), False))
-    return out
 
 
 def _remove(spool: str) -> None:
