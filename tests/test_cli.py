@@ -281,11 +281,16 @@ def _buffered() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
 
 
+def _many_logins(root: Path) -> None:
+    """300 one-file logins: a report far over a pipe's buffer."""
+    for index in range(300):
+        (root / f"login_{index}.py").write_text(VULNERABLE, encoding="utf-8")
+
+
 def test_the_command_ends_at_once_with_its_whole_output_and_status(tmp_path: Path) -> None:
     """`sessguard` leaves without tearing the interpreter down: what it printed must all be
     out first (a report far over a pipe's buffer), with the exit status of `main`."""
-    for index in range(300):
-        (tmp_path / f"login_{index}.py").write_text(VULNERABLE, encoding="utf-8")
+    _many_logins(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "sessguard", "scan", str(tmp_path), "--format", "json", "--no-cache"],
         capture_output=True,
@@ -299,8 +304,7 @@ def test_the_command_ends_at_once_with_its_whole_output_and_status(tmp_path: Pat
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
-    for index in range(300):
-        (tmp_path / f"login_{index}.py").write_text(VULNERABLE, encoding="utf-8")
+    _many_logins(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "sessguard", "scan", str(tmp_path), "--no-cache"],
         stdout=subprocess.PIPE,

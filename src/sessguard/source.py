@@ -113,14 +113,9 @@ def split_lines(text: str) -> tuple[str, ...]:
 _OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e")
 
 
-def decode(data: bytes, path: str) -> str | FileError:
-    """Decode with the BOM or PEP 263 cookie, defaulting to UTF-8."""
-    decoded = _decoded(data, path)
-    return decoded if isinstance(decoded, FileError) else decoded[0]
-
-
-def _decoded(data: bytes, path: str) -> tuple[str, str] | FileError:
-    """The text and the encoding it was decoded with."""
+def decode(data: bytes, path: str) -> tuple[str, str] | FileError:
+    """Decode with the BOM or PEP 263 cookie, defaulting to UTF-8: the text, and the
+    encoding it was decoded with."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
@@ -137,7 +132,7 @@ def _decoded(data: bytes, path: str) -> tuple[str, str] | FileError:
 
 
 def parse(data: bytes, path: str) -> Source | FileError:
-    decoded = _decoded(data, path)
+    decoded = decode(data, path)
     if isinstance(decoded, FileError):
         return decoded
     text, encoding = decoded
