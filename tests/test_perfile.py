@@ -340,3 +340,18 @@ def test_shared_work_is_done_once_per_item_in_order_by_workers_and_here() -> Non
     assert out[0][1], "the first item is a worker's"
     assert by_worker and os.getpid() not in by_worker
     assert here <= {os.getpid()}
+
+
+def test_an_answer_that_cannot_be_read_back_is_done_here() -> None:
+    from sessguard.sharing import fork_pool, shared
+
+    def unreadable(answer: tuple[int, int]) -> tuple[int, int]:
+        raise ValueError("a spool file that cannot be read")
+
+    workers = fork_pool(1)
+    try:
+        out = shared(workers, _tagged, list(range(50)), lambda i: (i, os.getpid()), unreadable)
+    finally:
+        workers.shutdown()
+    assert [item for (item, _), _ in out] == list(range(50))
+    assert not any(by_worker for _, by_worker in out)

@@ -116,9 +116,12 @@ def shared(
             continue
         try:
             answer = future.result() if future is not None else None
-        except Exception:  # noqa: BLE001 - what a worker failed on is done here
-            answer = None
-        out.append((unpack(answer), True) if answer is not None else (local(item), False))
+            if answer is not None:
+                out.append((unpack(answer), True))
+                continue
+        except Exception:  # noqa: BLE001 - what a worker failed on (or sent unreadably) is done here
+            pass
+        out.append((local(item), False))
     for slot in taken:  # let the workers pass over what this process took, before the next call
         future = futures[slot]
         if future is not None:
