@@ -278,8 +278,9 @@ def _dying_after_its_first_chunk(indexes: range) -> str:
 def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker that dies after its first chunk breaks the pool: phase 1 reads the rest
-    here, and the later rounds, which find the pool broken, extract their files here."""
+    """A worker that dies after its first chunk breaks the pool: a worker reports its
+    chunks when it has claimed all it can, so phase 1 reads what the dead one took here
+    again, and the later rounds, with no sound worker left, extract their files here."""
     import multiprocessing
 
     import sessguard.perfile
@@ -297,7 +298,35 @@ def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
     assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
-    assert monitor.counts["files read by workers"] > 0  # the first chunk, before it died
+    assert "files read by workers" not in monitor.counts  # its first chunk was read again
+    assert not any(any(r) for r in rounds), "a broken pool does no later work"
+    assert multiprocessing.active_children() == []
+
+
+def _dying_work(batch: object) -> object:
+    os._exit(1)  # the worker dies in a later round: the pool breaks there
+
+
+def test_a_worker_that_dies_in_a_later_round_leaves_the_round_here(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Phase 1 went to the workers; a worker dies in the first later round, and that
+    round and the next are done here, with nothing on the way to the user."""
+    import multiprocessing
+    import threading
+
+    import sessguard.perfile
+
+    alone = text(scan(["."], jobs=1))
+    _forked_reading(monkeypatch)
+    monkeypatch.setattr(sessguard.perfile, "work", _dying_work)
+    rounds = _later_rounds(monkeypatch)
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    monitor = Monitor()
+    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
+    assert monitor.counts["files read by workers"] > 0  # phase 1 went to the workers
     assert rounds and not any(any(r) for r in rounds), "a broken pool does no later work"
     assert multiprocessing.active_children() == []
 
@@ -325,16 +354,30 @@ def _tagged(item: int) -> tuple[int, int]:
     return item, os.getpid()
 
 
-def test_shared_work_is_done_once_per_item_in_order_by_workers_and_here() -> None:
+@pytest.mark.parametrize("size", [1, 2])
+def test_shared_work_is_done_once_per_item_in_order_by_workers_and_here(size: int) -> None:
+    """Each worker is sent the items once and claims them itself (one submission per
+    worker, not one per item, so no worker waits for this process to feed it)."""
     from sessguard.sharing import fork_pool, shared
 
-    workers = fork_pool(1)
+    workers = fork_pool(size)
+    submitted: list[object] = []
+    original = workers.pool.submit
+
+    def counting(*args: Any) -> Any:
+        submitted.append(args[0])
+        return original(*args)
+
+    workers.pool.submit = counting  # type: ignore[method-assign]
     try:
         items = list(range(400))
         out = shared(workers, _tagged, items, lambda i: (i, os.getpid()), lambda answer: answer)
+        again = shared(workers, _tagged, items[:50], lambda i: (i, os.getpid()), lambda answer: answer)
     finally:
         workers.shutdown()
+    assert len(submitted) == 2 * size
     assert [item for (item, _), _ in out] == items
+    assert [item for (item, _), _ in again] == items[:50]
     by_worker = {pid for (_, pid), remote in out if remote}
     here = {pid for (_, pid), remote in out if not remote}
     assert out[0][1], "the first item is a worker's"

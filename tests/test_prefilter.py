@@ -228,7 +228,7 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
 
 
 def test_the_index_finds_what_the_bytes_find() -> None:
-    from sessguard.needles import words_of
+    from sessguard.needles import indexed, words_of
 
     needles = first_needles(["auth:user"])
     for data in (
@@ -237,9 +237,12 @@ def test_the_index_finds_what_the_bytes_find() -> None:
         b"x = 'beaker.session'",
         b"from flask_session import Session",
         b"KEY = 'auth:user'",
+        b"KEY = 'auth'",
         b"blogin = 1",
+        b"class Login(Base): pass",
     ):
         assert needles.match_index(words_of(data)) == needles.match(data), data
+        assert needles.match_indexed(*indexed(data)) == needles.match(data), data
     callers = CallerNeedles(methods={"admit": frozenset({"Welcome"})}, classes=frozenset({"Core"}))
     assert callers.match_index(words_of(b"page = Welcome()\npage.admit(x)\n"))
     assert not callers.match_index(words_of(b"door.admit(x)\n"))
@@ -293,3 +296,27 @@ def test_a_skipped_function_s_names_match_as_its_words_do(
     needles = CallerNeedles(functions, methods, constructed)
     names = tuple(sorted(set(words)))
     assert needles.match_names(names) == needles.match_words({w.encode() for w in names})
+
+
+def test_the_test_modules_a_module_imports_are_kept_per_module_from_round_to_round() -> None:
+    """Each module's answer is kept for the next round, and taken again only for the very
+    facts it came from: a module extracted again is asked again."""
+    from sessguard.analysis.project import Project
+    from sessguard.extract.module import extract_module
+    from sessguard.prefilter import TestImports, imported_tests
+    from sessguard.source import Source, parse
+
+    def facts(name: str, text: str):  # type: ignore[no-untyped-def]
+        parsed = parse(text.encode(), f"{name}.py")
+        assert isinstance(parsed, Source)
+        return extract_module(parsed, name, False)
+
+    tests = frozenset({"tests", "tests.factories", "tests.fakes"})
+    first = facts("app", "from tests.factories import make_user\n")
+    known: TestImports = {}
+    assert imported_tests(Project.build([first]), tests, known) == {"tests", "tests.factories"}
+    assert known["app"] == (first, frozenset({"tests", "tests.factories"}))
+    again = facts("app", "from tests.fakes import fake_user\n")
+    later = Project.build([again, facts("views", "from tests import factories\n")])
+    assert imported_tests(later, tests, known) == {"tests", "tests.fakes", "tests.factories"}
+    assert known["app"][0] is again

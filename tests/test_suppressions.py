@@ -7,6 +7,8 @@ import json
 
 import pytest
 from conftest import Project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessguard.cli import main
 from sessguard.filters import parse_suppressions
@@ -108,3 +110,51 @@ def test_parse_forms() -> None:
         (2, None, "", "sessguard"),
         (3, ("python-session-fixation", "B602"), "", "nosec"),
     ]
+
+
+def _tokenized(text: str) -> tuple[tuple[int, str], ...]:
+    """The comments mentioning sessguard or nosec, from the tokenizer alone."""
+    import io
+    import tokenize
+
+    found = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and ("sessguard" in token.string or "nosec" in token.string):
+                found.append((token.start[0], token.string))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        pass
+    return tuple(found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "x = 1",
+                "# nosec",
+                "  # sessguard: ignore",
+                "s = '# nosec'",
+                's = "sessguard"',
+                '"""',
+                "'''",
+                "x = '''#",
+                "nosec = 2  # a",
+                "f(a,",
+                ")  # sessguard",
+                "#",
+                "\\",
+                "y = 'a # b'  # nosec",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_comments_are_found_as_the_tokenizer_finds_them(parts: list[str]) -> None:
+    """Suppression comments are looked for by the tokenizer only when a mention follows a
+    `#` on its line; that shortcut never changes what is found."""
+    from sessguard.extract.module import suppression_comments
+
+    text = "\n".join(parts) + "\n"
+    assert suppression_comments(text) == _tokenized(text)

@@ -45,13 +45,20 @@ def words_of(data: bytes) -> bytes:
     fraction of the file: the prefilter keeps it for every file it did not parse, so that
     later rounds look for new names without reading any file again. The names in class
     statements' parentheses (the bases) follow once more, marked `^`."""
-    words = b" " + b" ".join(set(data.translate(_NOT_IDENTIFIER).split())) + b" "
+    return indexed(data)[0]
+
+
+def indexed(data: bytes) -> tuple[bytes, frozenset[bytes] | set[bytes]]:
+    """`words_of`, with the set of words it was joined from (a whole-word needle is one
+    lookup there, where the joined index would be searched through)."""
+    present = set(data.translate(_NOT_IDENTIFIER).split())
+    words = b" " + b" ".join(present) + b" "
     bases = {
         b"^" + name
         for found in _CLASS_BASES.findall(data)
         for name in found.translate(_NOT_IDENTIFIER).split()
     }
-    return words + b" ".join(bases) + b" " if bases else words
+    return (words + b" ".join(bases) + b" " if bases else words), present
 
 
 def identifiers(data: bytes) -> frozenset[bytes]:
@@ -101,12 +108,24 @@ class Needles:
             return True
         return any(all(part in index for part in parts) for parts in self._indexed)
 
+    def match_indexed(self, index: bytes, present: frozenset[bytes] | set[bytes]) -> bool:
+        """`match_index`, given also the set of words the index was joined from
+        (`indexed`): the identifiers are looked up in the set, not searched for."""
+        if any(literal in index for literal in self._literals):
+            return True
+        return any(parts <= present for parts in self._parts)
+
     @cached_property
     def _indexed(self) -> tuple[tuple[bytes, ...], ...]:
         return tuple(
             tuple(b" " + part + b" " for part in sorted(identifiers(name.encode()))) or (b"\0",)
             for name in sorted(self.identifiers)
         )
+
+    @cached_property
+    def _parts(self) -> tuple[frozenset[bytes], ...]:
+        """Each identifier's words (a name that is none, such as `::`, is never found)."""
+        return tuple(identifiers(name.encode()) or frozenset({b"\0"}) for name in sorted(self.identifiers))
 
 
 def first_needles(configured: Iterable[str], knowledge: Knowledge = KNOWLEDGE) -> Needles:

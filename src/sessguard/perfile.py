@@ -106,7 +106,13 @@ class Stage(msgspec.Struct, dict=True):
     def _run(self) -> Extracted:
         from sessguard.analysis.project import Project
         from sessguard.frameworks import KNOWLEDGE
-        from sessguard.prefilter import callee_modules, caller_needles, imported_tests, reaching_functions
+        from sessguard.prefilter import (
+            TestImports,
+            callee_modules,
+            caller_needles,
+            imported_tests,
+            reaching_functions,
+        )
 
         if not self.out.hashes and self.files:
             self.prepare()
@@ -114,6 +120,7 @@ class Stage(msgspec.Struct, dict=True):
         by_module = {f.module: f for f in self.files}
         pending = phase_one if self.config.prefilter else list(self.files)
         searched = names = CallerNeedles()
+        test_imports: TestImports = {}  # each module's, kept from round to round
         while pending:
             with self.monitor.stage("parse and extract"):
                 self._extract(pending, out)
@@ -127,7 +134,7 @@ class Stage(msgspec.Struct, dict=True):
                     break
                 modules, functions = callee_modules(project, relevant)
                 wanted = {by_module[m] for m in modules if m in by_module}
-                wanted.update(by_module[m] for m in imported_tests(project, self.tests))
+                wanted.update(by_module[m] for m in imported_tests(project, self.tests, test_imports))
                 wanted.update(self._refresh(project, names, functions, by_module))
                 new_names = names - searched
                 searched = names

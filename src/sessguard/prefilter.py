@@ -215,15 +215,28 @@ def _prefixes(qualname: str) -> list[str]:
     return [".".join(parts[:n]) for n in range(1, len(parts))]
 
 
-def imported_tests(project: Project, tests: frozenset[str]) -> set[str]:
+TestImports = dict[str, tuple[ModuleFacts, frozenset[str]]]
+
+
+def imported_tests(project: Project, tests: frozenset[str], known: TestImports | None = None) -> set[str]:
     """The test modules that a parsed module imports from: a test module matters only
-    through the code that uses it (SPEC §2)."""
+    through the code that uses it (SPEC §2). `known` keeps each module's answer from one
+    round to the next (it depends on the module's own imports alone)."""
     if not tests:
         return set()
+    known = {} if known is None else known
     wanted: set[str] = set()
     for name, facts in project.modules.items():
         if name in tests:
             continue  # what a test module imports matters only through what it defines
-        for _, target in facts.imports:
-            wanted.update(prefix for prefix in [*_prefixes(target), target] if prefix in tests)
+        found = known.get(name)
+        if found is None or found[0] is not facts:
+            found = known[name] = (facts, _tests_imported(facts, tests))
+        wanted |= found[1]
     return wanted - set(project.modules)
+
+
+def _tests_imported(facts: ModuleFacts, tests: frozenset[str]) -> frozenset[str]:
+    return frozenset(
+        prefix for _, target in facts.imports for prefix in [*_prefixes(target), target] if prefix in tests
+    )

@@ -28,7 +28,7 @@ from sessguard.discover import SourceFile
 from sessguard.extract.facts import ModuleFacts
 from sessguard.jobs import Timed
 from sessguard.model import FileError
-from sessguard.needles import Needles, words_of
+from sessguard.needles import Needles, indexed
 from sessguard.oversized import read_oversized
 from sessguard.source import read
 
@@ -88,8 +88,8 @@ class Reader(msgspec.Struct, frozen=True):
         if isinstance(data, FileError):
             return data
         content = self.digest(data)
-        words = words_of(data)
-        matched = self.first.match_index(words)
+        words, present = indexed(data)
+        matched = self.first.match_indexed(words, present)
         if self.extract and matched and not oversized and not self.cached(file, content):
             result, seconds = _extracted(self, file, data)
             facts, failed = (result, None) if isinstance(result, ModuleFacts) else (None, result)

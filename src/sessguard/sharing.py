@@ -1,11 +1,14 @@
 """Work shared between forked workers and this process, each item done exactly once.
 
-Every item is submitted to the workers, which take them from the front; this process takes
-them from the back while no worker has started them. Who does an item is settled by a
-claim: a byte per item in memory the fork shares, set under a lock the fork shares too. A
-worker that finds its item claimed returns at once. No future is ever cancelled: on
-Python 3.11 and earlier, a pool whose worker dies sets an exception on every pending
-future and fails with a traceback on one that was cancelled (fixed in 3.12).
+Each worker is sent the items once and works through them from the front; this process
+takes them from the back while no worker has started them. Who does an item is settled by
+a claim: a byte per item in memory the fork shares, set under a lock the fork shares too.
+A worker claims its next item itself, so it never waits for this process to hand it one
+(a submission per item did: the pool's feeding thread needs the interpreter lock, which
+this process holds through each long parse, and the worker sat idle meanwhile). No future
+is ever cancelled: on Python 3.11 and earlier, a pool whose worker dies sets an exception
+on every pending future and fails with a traceback on one that was cancelled (fixed in
+3.12).
 """
 
 from __future__ import annotations
@@ -55,9 +58,10 @@ _FORKED_CLAIMS: Claims | None = None
 class Workers:
     """Forked workers and the claims they share with this process."""
 
-    def __init__(self, pool: Executor, claims: Claims) -> None:
+    def __init__(self, pool: Executor, claims: Claims, size: int) -> None:
         self.pool = pool
         self.claims = claims
+        self.size = size  # how many workers: each is sent the items once
 
     def shutdown(self) -> None:
         self.pool.shutdown()
@@ -71,16 +75,22 @@ def fork_pool(workers: int) -> Workers:
     global _FORKED_CLAIMS
     claims = Claims()
     _FORKED_CLAIMS = claims
-    return Workers(ProcessPoolExecutor(workers, mp_context=get_context("fork")), claims)
+    return Workers(ProcessPoolExecutor(workers, mp_context=get_context("fork")), claims, workers)
 
 
-def _claimed(task: tuple[int, Callable[[Any], Any], Any]) -> Any:
-    """In a worker: the item's work, unless this process claimed it first (then None)."""
-    slot, remote, item = task
+def _drained(task: tuple[Callable[[Any], Any], Sequence[Any]]) -> list[tuple[int, Any]]:
+    """In a worker: every item not claimed yet, claimed and done in order from the front,
+    as (slot, answer) pairs; the answer is None for an item the work failed on."""
+    remote, items = task
     assert _FORKED_CLAIMS is not None
-    if not _FORKED_CLAIMS.claim(slot):
-        return None
-    return remote(item)
+    done: list[tuple[int, Any]] = []
+    for slot, item in enumerate(items):
+        if _FORKED_CLAIMS.claim(slot):
+            try:
+                done.append((slot, remote(item)))
+            except Exception:  # noqa: BLE001 - this process does it again
+                done.append((slot, None))
+    return done
 
 
 def shared(
@@ -91,40 +101,39 @@ def shared(
     unpack: Callable[[R], L],
 ) -> list[tuple[L, bool]]:
     """`local` of each item, in order (`unpack` of `remote`'s answer when a worker did it),
-    and whether a worker gave it. An item a worker failed on, or that could not be
-    submitted (a worker died and the pool is broken), is done here. The first item is
-    always left to the workers, so that each does its share."""
+    and whether a worker gave it. An item a worker failed on, or that no worker reported
+    (it died, or the pool is broken), is done here. The first item is always left to the
+    workers, so that each does its share."""
     claims = workers.claims
     if len(items) > claims.capacity:
         return [(local(item), False) for item in items]
     claims.reset(len(items))
-    futures: list[Future[R | None] | None] = []
-    for slot, item in enumerate(items):
+    futures: list[Future[list[tuple[int, R | None]]]] = []
+    for _ in range(workers.size):
         try:
-            futures.append(workers.pool.submit(_claimed, (slot, remote, item)))
+            futures.append(workers.pool.submit(_drained, (remote, items)))
         except Exception:  # noqa: BLE001 - a broken pool takes nothing more
-            futures.append(None)
+            break
     taken: dict[int, L] = {}
     for slot in range(len(items) - 1, 0, -1):
         if not claims.claim(slot):
             break  # a worker has it: the workers have or will have every item before it
         taken[slot] = local(items[slot])
+    answers: dict[int, R | None] = {}
+    for future in futures:
+        with contextlib.suppress(Exception):  # a worker that died: its items are done here
+            answers.update(future.result())
     out: list[tuple[L, bool]] = []
-    for slot, (item, future) in enumerate(zip(items, futures, strict=True)):
+    for slot, item in enumerate(items):
         if slot in taken:
             out.append((taken[slot], False))
             continue
-        try:
-            answer = future.result() if future is not None else None
-            if answer is not None:
+        answer = answers.get(slot)
+        if answer is not None:
+            try:
                 out.append((unpack(answer), True))
                 continue
-        except Exception:  # noqa: BLE001 - what a worker failed on (or sent unreadably) is done here
-            pass
+            except Exception:  # noqa: BLE001 - an answer that cannot be read back is done here
+                pass
         out.append((local(item), False))
-    for slot in taken:  # let the workers pass over what this process took, before the next call
-        future = futures[slot]
-        if future is not None:
-            with contextlib.suppress(Exception):
-                future.result()
     return out

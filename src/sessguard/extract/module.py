@@ -125,8 +125,10 @@ def _words(scope: ModuleScope, needles: Needles) -> frozenset[str]:
 
 
 def suppression_comments(text: str) -> tuple[tuple[int, str], ...]:
-    """Comments that mention sessguard or nosec, found by the tokenizer (never in strings)."""
-    if "sessguard" not in text and "nosec" not in text:
+    """Comments that mention sessguard or nosec, found by the tokenizer (never in strings).
+    The tokenizer runs only when a mention has a `#` before it on its line: a comment
+    never spans lines, so any other mention is in code or a string."""
+    if not any(_after_hash(text, word) for word in ("sessguard", "nosec")):
         return ()
     found: list[tuple[int, str]] = []
     try:
@@ -136,6 +138,16 @@ def suppression_comments(text: str) -> tuple[tuple[int, str], ...]:
     except (tokenize.TokenError, SyntaxError, ValueError):
         return tuple(found)
     return tuple(found)
+
+
+def _after_hash(text: str, word: str) -> bool:
+    """Whether some mention of `word` follows a `#` on its own line."""
+    at = text.find(word)
+    while at >= 0:
+        if text.rfind("#", text.rfind("\n", 0, at) + 1, at) >= 0:
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 MAX_LINE = 200
