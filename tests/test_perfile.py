@@ -398,3 +398,64 @@ def test_an_answer_that_cannot_be_read_back_is_done_here() -> None:
         workers.shutdown()
     assert [item for (item, _), _ in out] == list(range(50))
     assert not any(by_worker for _, by_worker in out)
+
+
+def _caller_tree(root: Path) -> None:
+    """`a_view.py` (the first file, so the first chunk: always a worker's) holds no
+    phase-1 needle; only the name of `z_helpers.sign_in`, which writes a session, leads a
+    later round to it."""
+    (root / "a_view.py").write_text("from z_helpers import sign_in\n\n\ndef view(user):\n    sign_in(user)\n")
+    for i in range(40):
+        (root / f"m{i:02}.py").write_text(f"def f{i}(x):\n    return x + {i}\n" * 50)
+    (root / "z_helpers.py").write_text(
+        "from flask import session\n\n\ndef sign_in(user):\n    session['user_id'] = user.id\n"
+    )
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_a_later_round_matches_names_in_the_worker_that_read_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """A file a worker read in phase 1 is matched against a later round's names there,
+    from the index the worker kept, while this process matches the others: the file is
+    parsed, and this process never matched it itself."""
+    monkeypatch.chdir(tmp_path)
+    _caller_tree(tmp_path)
+    _forked_reading(monkeypatch)
+    here: list[str] = []
+    original = sessguard.perfile.Stage._matches
+
+    def matches(self: sessguard.perfile.Stage, file: Any, needles: Any) -> bool:
+        here.append(file.display)
+        return original(self, file, needles)
+
+    monkeypatch.setattr(sessguard.perfile.Stage, "_matches", matches)
+    monitor = Monitor()
+    scan(["."], jobs=jobs, monitor=monitor)
+    assert "a_view.py" in monitor.file_seconds, "the caller was found and parsed"
+    assert monitor.counts["indexes matched by workers"] > 0
+    assert "a_view.py" not in here
+
+
+def _dying_match(task: object) -> object:
+    os._exit(1)
+
+
+def test_names_a_dead_worker_cannot_match_are_matched_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import sessguard.reading
+
+    monkeypatch.chdir(tmp_path)
+    _caller_tree(tmp_path)
+    _forked_reading(monkeypatch)
+    monkeypatch.setattr(sessguard.reading, "_held_matches", _dying_match)
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    monitor = Monitor()
+    scan(["."], jobs=2, monitor=monitor)
+    assert "a_view.py" in monitor.file_seconds
+    assert monitor.counts.get("indexes matched by workers", 0) == 0
+    assert crashed == []

@@ -320,3 +320,15 @@ def test_the_test_modules_a_module_imports_are_kept_per_module_from_round_to_rou
     later = Project.build([again, facts("views", "from tests import factories\n")])
     assert imported_tests(later, tests, known) == {"tests", "tests.fakes", "tests.factories"}
     assert known["app"][0] is again
+
+
+_SUFFIX_WORDS = sorted({name for suffix, _, _ in KNOWLEDGE.call_suffixes for name in suffix} | {"app", "x"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SUFFIX_WORDS), max_size=5).map(tuple))
+def test_a_call_suffix_is_found_as_comparing_each_one_finds_it(names: tuple[str, ...]) -> None:
+    """The lookup by suffix length answers what comparing the chain's tail with each of
+    the tables' suffixes answers."""
+    compared = any(names[-len(suffix) :] == suffix for suffix, _, _ in KNOWLEDGE.call_suffixes)
+    assert KNOWLEDGE.ends_in_call_suffix(names) == compared

@@ -85,6 +85,8 @@ class Stage(msgspec.Struct, dict=True):
     _forked: Workers | None = None
     # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
     _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
+    # the files whose index a forked worker keeps, with their place in phase 1's list
+    _held: dict[SourceFile, int] = msgspec.field(default_factory=dict)
 
     def prepare(self) -> dict[SourceFile, str]:
         """Hash every file and test it against the phase-1 needles; the hashes (empty for a
@@ -139,11 +141,7 @@ class Stage(msgspec.Struct, dict=True):
                 new_names = names - searched
                 searched = names
                 if new_names:
-                    wanted.update(
-                        f
-                        for f in self.files
-                        if f not in out.results and f.module not in self.tests and self._matches(f, new_names)
-                    )
+                    wanted.update(self._matching(new_names))
                 pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
         self.monitor.count("files parsed", out.parsed)
         self.monitor.count("files from the cache", out.from_cache)
@@ -220,6 +218,7 @@ class Stage(msgspec.Struct, dict=True):
             self._reader(), [f for f, _ in unread], [self.sizes[f] for f, _ in unread], self.jobs
         )
         reads, self._forked = phase.reads, phase.workers
+        self._held = {unread[place][0]: place for place in phase.by_workers} if phase.workers else {}
         if phase.in_workers:
             self.monitor.count("files read by workers", phase.in_workers)
         done = len(self.files) - len(unread)
@@ -281,6 +280,35 @@ class Stage(msgspec.Struct, dict=True):
         found = replace(self._reader(), extract=False).one(file)
         if not isinstance(found, FileError):
             self.words[file] = found.words
+
+    def _matching(self, names: CallerNeedles) -> list[SourceFile]:
+        """The files not parsed (test code aside) whose index `names` match. Those a forked
+        worker read are matched there, from the index it kept, while this process matches
+        the others; any a worker does not answer for is matched here."""
+        candidates = [f for f in self.files if f not in self.out.results and f.module not in self.tests]
+        asked = None
+        if self._forked is not None and self._held:
+            from sessguard.reading import HeldMatches
+
+            skip = frozenset(place for file, place in self._held.items() if file in self.out.results)
+            asked = HeldMatches(self._forked, names, skip)
+        found = [f for f in candidates if f not in self._held and self._matches(f, names)]
+        if asked is None:
+            return found + [f for f in candidates if f in self._held and self._matches(f, names)]
+        covered, matched = asked.collect()
+        answered = 0
+        for file in candidates:
+            place = self._held.get(file)
+            if place is None:
+                continue
+            if place in covered:
+                answered += 1
+                if place in matched:
+                    found.append(file)
+            elif self._matches(file, names):
+                found.append(file)
+        self.monitor.count("indexes matched by workers", answered)
+        return found
 
     def _matches(self, file: SourceFile, needles: Needles | CallerNeedles) -> bool:
         """From the file's index: no file is read a second time (an unreadable one, which

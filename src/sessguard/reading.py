@@ -28,11 +28,13 @@ from sessguard.discover import SourceFile
 from sessguard.extract.facts import ModuleFacts
 from sessguard.jobs import Timed
 from sessguard.model import FileError
-from sessguard.needles import Needles, indexed
+from sessguard.needles import CallerNeedles, Needles, indexed
 from sessguard.oversized import read_oversized
 from sessguard.source import read
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from sessguard.extract.facts import ExtractOptions
     from sessguard.sharing import Workers
 
@@ -133,6 +135,9 @@ def can_fork() -> bool:
 
 # the reader of the scan that forked (a worker inherits it; nothing is pickled to send it)
 _FORKED: tuple[Reader, Sequence[SourceFile], str] | None = None
+# in a worker: the word index of each file it read, by the file's place in phase 1's list
+# (emptied before the fork, so that a worker holds only what it read itself)
+_HELD: dict[int, bytes] = {}
 
 
 def _in_worker(indexes: range) -> str:
@@ -142,6 +147,7 @@ def _in_worker(indexes: range) -> str:
     assert _FORKED is not None
     reader, files, spool = _FORKED
     reads = in_deep_thread(reader.many, [files[i] for i in indexes])
+    _HELD.update((i, r.words) for i, r in zip(indexes, reads, strict=True) if isinstance(r, Read))
     name = os.path.join(spool, f"{indexes.start}.msgpack")
     with open(name, "wb") as out:
         out.write(
@@ -168,13 +174,49 @@ _ENCODER = msgspec.msgpack.Encoder()
 
 
 class PhaseOne(msgspec.Struct):
-    """Each file's read, in the order of the files; how many of them workers read; and the
-    forked workers themselves, kept for the later rounds (None when none ran). Whoever
-    receives the workers shuts them down."""
+    """Each file's read, in the order of the files; which of them workers read (by place);
+    and the forked workers themselves, kept for the later rounds (None when none ran).
+    Whoever receives the workers shuts them down."""
 
     reads: list[Read | FileError]
-    in_workers: int = 0
+    by_workers: frozenset[int] = frozenset()
     workers: Workers | None = None
+
+    @property
+    def in_workers(self) -> int:
+        return len(self.by_workers)
+
+
+def _held_matches(task: tuple[CallerNeedles, frozenset[int]]) -> tuple[list[int], list[int]]:
+    """In a worker: the places of the files whose indexes it holds, and of those among them
+    (but for `skip`) that the names match."""
+    names, skip = task
+    return list(_HELD), [i for i, words in _HELD.items() if i not in skip and names.match_index(words)]
+
+
+class HeldMatches:
+    """Every worker asked to match names against the indexes it kept from phase 1, while
+    this process matches the files it read itself; `collect` then gives the places the
+    answers cover and those they match. A file no answer covers (its worker died, or one
+    worker took two of the questions) is matched by the caller from its own copy."""
+
+    def __init__(self, workers: Workers, names: CallerNeedles, skip: frozenset[int]) -> None:
+        self.futures: list[Future[tuple[list[int], list[int]]]] = []
+        for _ in range(workers.size):
+            try:
+                self.futures.append(workers.pool.submit(_held_matches, (names, skip)))
+            except Exception:  # noqa: BLE001 - a broken pool: everything is matched here
+                break
+
+    def collect(self) -> tuple[set[int], set[int]]:
+        covered: set[int] = set()
+        matched: set[int] = set()
+        for future in self.futures:
+            with contextlib.suppress(Exception):  # a worker that died answers nothing
+                held, found = future.result()
+                covered.update(held)
+                matched.update(found)
+        return covered, matched
 
 
 def read_all(reader: Reader, files: Sequence[SourceFile], sizes: Sequence[int], jobs: int) -> PhaseOne:
@@ -193,12 +235,13 @@ def read_all(reader: Reader, files: Sequence[SourceFile], sizes: Sequence[int], 
     except OSError:  # no temporary directory to spool to: one process reads it all
         return PhaseOne(replace(reader, extract=False).many(files))
     _FORKED = (reader, files, spool)
+    _HELD.clear()
     try:
-        in_workers, workers = _read_chunks(reader, files, chunks, jobs - 1, results)
+        by_workers, workers = _read_chunks(reader, files, chunks, jobs - 1, results)
     finally:
         _FORKED = None
         _remove(spool)
-    return PhaseOne([results[i] for i in range(len(files))], in_workers, workers)
+    return PhaseOne([results[i] for i in range(len(files))], by_workers, workers)
 
 
 def _read_chunks(
@@ -207,26 +250,27 @@ def _read_chunks(
     chunks: list[range],
     workers: int,
     results: dict[int, Read | FileError],
-) -> tuple[int, Workers | None]:
+) -> tuple[frozenset[int], Workers | None]:
     """The workers take the chunks from the front, this process takes them from the back
     while they are still waiting (`sharing.shared`): the files that phase 1 wants cost far
     more than the others, and no split made before reading could know which those are.
     Whatever a worker could not do (it could not start, or died) is done here. Gives the
-    number of files workers read, and the workers when they are still sound."""
+    places of the files workers read, and the workers when they are still sound."""
 
     from sessguard.sharing import fork_pool, shared
 
     def here(chunk: range) -> list[Read | FileError]:
         return reader.many([files[i] for i in chunk])
 
-    in_workers = 0
+    by_workers: set[int] = set()
     pool: Workers | None = None
     try:
         pool = fork_pool(workers)
         done = in_deep_thread(shared, pool, _in_worker, chunks, here, _received)
         for chunk, (reads, by_worker) in zip(chunks, done, strict=True):
             results.update(zip(chunk, reads, strict=True))
-            in_workers += len(chunk) if by_worker else 0
+            if by_worker:
+                by_workers.update(chunk)
     except OSError:  # no worker could be started
         pass
     except BaseException:
@@ -236,10 +280,10 @@ def _read_chunks(
     for chunk in chunks:
         if len(chunk) and chunk[0] not in results:
             results.update(zip(chunk, in_deep_thread(here, chunk), strict=True))
-    if pool is not None and in_workers == 0:
+    if pool is not None and not by_workers:
         pool.shutdown()  # no worker did anything: none is sound
         pool = None
-    return in_workers, pool
+    return frozenset(by_workers), pool
 
 
 def _remove(spool: str) -> None:

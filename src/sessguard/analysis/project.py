@@ -56,7 +56,7 @@ class Project(msgspec.Struct, dict=True):
         self._symbols: dict[str, str | None] = {}
         self._methods: dict[tuple[str, str, bool], str | None] = {}
         self._ancestors: dict[str, tuple[str, ...]] = {}
-        self._splits: dict[str, tuple[str | None, str, list[str]]] = {}
+        self._splits: dict[str, tuple[str | None, str, tuple[str, ...]]] = {}
         self._tables: dict[tuple[str, str], dict[str, str]] = {}
         for facts in self.modules.values():
             for function in facts.functions:
@@ -129,20 +129,22 @@ class Project(msgspec.Struct, dict=True):
         """The project module a qualified name lies in (the longest prefix that is one)."""
         return self._split(qualname)[0]
 
-    def _split(self, qualname: str) -> tuple[str | None, str, list[str]]:
-        if qualname not in self._splits:
-            self._splits[qualname] = self._split_uncached(qualname)
-        module, name, rest = self._splits[qualname]
-        return module, name, list(rest)
+    def _split(self, qualname: str) -> tuple[str | None, str, tuple[str, ...]]:
+        """The longest prefix that is a project module, the name below it, and the rest
+        (built once per name: the rounds ask for the same names many times)."""
+        found = self._splits.get(qualname)
+        if found is None:
+            found = self._splits[qualname] = self._split_uncached(qualname)
+        return found
 
-    def _split_uncached(self, qualname: str) -> tuple[str | None, str, list[str]]:
+    def _split_uncached(self, qualname: str) -> tuple[str | None, str, tuple[str, ...]]:
         parts = qualname.split(".")
         for cut in range(len(parts), 0, -1):
             module = ".".join(parts[:cut])
             if module in self.modules:
                 rest = parts[cut:]
-                return module, (rest[0] if rest else ""), rest[1:]
-        return None, "", []
+                return module, (rest[0] if rest else ""), tuple(rest[1:])
+        return None, "", ()
 
     def _module_member(self, facts: ModuleFacts, name: str, hops: int) -> str | None:
         definitions = self._table(facts, "definitions")
@@ -297,7 +299,7 @@ class Project(msgspec.Struct, dict=True):
                 if library is not None and (knowledge.is_known_callee(library) or library in configured):
                     direct.add(qualname)
                     continue
-                if any(event.suffix[-len(p) :] == p for p, _, _ in knowledge.call_suffixes):
+                if knowledge.ends_in_call_suffix(event.suffix):
                     direct.add(qualname)
                     continue
                 callee = self.callee(event)

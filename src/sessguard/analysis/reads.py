@@ -101,8 +101,8 @@ class ReadFinder(msgspec.Struct):
             return self.of_function(callee, project.call_context(event, callee, module, context))
         name = project.known_name(event)
         knowledge = project.knowledge
-        if (name is not None and knowledge.is_known_callee(name)) or any(
-            event.suffix[-len(pattern) :] == pattern for pattern, _, _ in knowledge.call_suffixes
+        if (name is not None and knowledge.is_known_callee(name)) or knowledge.ends_in_call_suffix(
+            event.suffix
         ):
             return KeysRead()  # a login or regeneration of the tables: it reads no key of the app's
         for arg in event.args:

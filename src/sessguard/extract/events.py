@@ -297,7 +297,7 @@ class EventCollector(ReadCollector):
         return ()
 
     def known_suffix(self, suffix: tuple[str, ...]) -> bool:
-        return any(suffix[-len(pattern) :] == pattern for pattern, _, _ in self.scope.knowledge.call_suffixes)
+        return self.scope.knowledge.ends_in_call_suffix(suffix)
 
     def arguments(self, node: ast.Call) -> Iterator[Arg]:
         return call_arguments(self.scope, node)

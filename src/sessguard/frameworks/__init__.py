@@ -231,6 +231,16 @@ class Knowledge(msgspec.Struct, frozen=True, dict=True):
     def frameworks_of_packages(self, packages: Iterable[str]) -> frozenset[str]:
         return frozenset(self.by_package[p] for p in packages if p in self.by_package)
 
+    @cached_property
+    def _suffixes_by_length(self) -> tuple[tuple[int, frozenset[tuple[str, ...]]], ...]:
+        lengths = sorted({len(suffix) for suffix, _, _ in self.call_suffixes})
+        return tuple((n, frozenset(s for s, _, _ in self.call_suffixes if len(s) == n)) for n in lengths)
+
+    def ends_in_call_suffix(self, names: tuple[str, ...]) -> bool:
+        """Whether a call's attribute chain ends in one of the `call_suffixes` (a lookup
+        per suffix length: it is asked of every call in every round)."""
+        return bool(names) and any(names[-n:] in table for n, table in self._suffixes_by_length)
+
     def is_known_callee(self, qualname: str) -> bool:
         return (
             qualname in self.login_calls
