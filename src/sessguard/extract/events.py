@@ -14,7 +14,7 @@ from sessguard.extract.names import dotted
 from sessguard.extract.reads import ITERATED, PASSED, ReadCollector, may_be_session
 from sessguard.extract.refs import FunctionScope, call_arguments
 from sessguard.extract.values import from_provider, is_empty, key_of, principal_identity
-from sessguard.extract.walk import children
+from sessguard.extract.walk import children, subclasses
 from sessguard.model import Span
 from sessguard.source import Source
 
@@ -24,6 +24,21 @@ WRITE_METHODS_WITH_KEY = frozenset({"setdefault", "aset", "asetdefault"})
 WRITE_METHODS_WITH_MAPPING = frozenset({"update", "aupdate", "set_session"})
 # methods of a session that only read it: no event, whatever the store's session class
 READ_METHODS = frozenset({"get", "keys", "items", "values", "copy", "aget", "akeys", "aitems", "avalues"})
+_EXPRESSIONS = subclasses(ast.expr)
+# the expressions `EventCollector.expr` only walks into (every other one it reads itself)
+_PLAIN = _EXPRESSIONS - {
+    ast.Call,
+    ast.BoolOp,
+    ast.IfExp,
+    ast.ListComp,
+    ast.SetComp,
+    ast.GeneratorExp,
+    ast.DictComp,
+    ast.Lambda,
+    ast.NamedExpr,
+    ast.Subscript,
+    ast.Compare,
+}
 
 
 class EventCollector(ReadCollector):
@@ -62,8 +77,16 @@ class EventCollector(ReadCollector):
     def expr(self, node: ast.expr | None, maybe: bool = False) -> None:
         if node is None:
             return
-        if isinstance(node, ast.Call):
-            self.call(node, maybe)
+        kind = node.__class__  # tested by identity: this runs for every expression
+        if kind is ast.Call:
+            self.call(node, maybe)  # type: ignore[arg-type]
+        elif kind in _PLAIN:
+            for child in children(node):
+                child_kind = child.__class__
+                if child_kind in _EXPRESSIONS:
+                    self.expr(child, maybe)  # type: ignore[arg-type]
+                elif child_kind is ast.keyword:
+                    self.expr(child.value, maybe)  # type: ignore[attr-defined]
         elif isinstance(node, ast.BoolOp):
             self.expr(node.values[0], maybe)
             for value in node.values[1:]:

@@ -493,6 +493,9 @@ class _Extractor:
 
     def collect_evidence(self, body: Body, fscope: FunctionScope, module_level: bool) -> None:
         for node in body.nodes:
+            kind = node.__class__
+            if kind not in _EVIDENCE_NODES:
+                continue  # most nodes: one type test, not a chain of them
             if isinstance(node, ast.Call):
                 self.call_evidence(node, fscope)
             elif isinstance(node, ast.Dict):
@@ -551,6 +554,13 @@ class _Extractor:
         self.evidence.append(Evidence("config", key, (("value", _value_text(value)),), line))
 
 
+# the nodes `collect_evidence` and `_prepare_aliases` look at
+_EVIDENCE_NODES = frozenset({ast.Call, ast.Dict, ast.Assign, ast.AnnAssign})
+_BINDING_NODES = frozenset(
+    {ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith}
+)
+
+
 def _prepare_aliases(body: Body, scope: FunctionScope) -> None:
     """Local names that stand for a session, a request or an instance (flow-insensitive).
 
@@ -559,6 +569,8 @@ def _prepare_aliases(body: Body, scope: FunctionScope) -> None:
     """
     assignments: dict[str, list[ast.expr | None]] = {}
     for node in body.nodes:
+        if node.__class__ not in _BINDING_NODES:
+            continue
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 plain = isinstance(target, ast.Name)

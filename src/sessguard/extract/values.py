@@ -172,6 +172,9 @@ def principal_identity(scope: FunctionScope, node: ast.expr | None, line: int) -
 def find_principals(scope: FunctionScope, nodes: Iterable[ast.AST]) -> None:
     """Names in the function that hold a principal, with the line that shows it."""
     for node in nodes:
+        kind = node.__class__  # one type test for most nodes, not a chain of them
+        if kind is not ast.Assign and kind is not ast.Call:
+            continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value.value if isinstance(node.value, ast.Await) else node.value
             if isinstance(value, ast.Call):
@@ -218,6 +221,9 @@ def _principal(scope: FunctionScope, name: str, line: int, why: str) -> None:
 def credential_check(nodes: Iterable[ast.AST]) -> bool:
     """Does the function check a credential or take an identity from a provider?"""
     for node in nodes:
+        kind = node.__class__
+        if kind is not ast.Call and kind is not ast.Attribute:
+            continue
         if isinstance(node, ast.Call):
             names = dotted(node.func)
             if names is None and isinstance(node.func, ast.Attribute):
