@@ -154,7 +154,7 @@ def _tokenized(text: str) -> tuple[tuple[int, str], ...]:
 def test_comments_are_found_as_the_tokenizer_finds_them(parts: list[str]) -> None:
     """Suppression comments are looked for by the tokenizer only when a mention follows a
     `#` on its line; that shortcut never changes what is found."""
-    from sessguard.extract.module import suppression_comments
+    from sessguard.extract.comments import suppression_comments
 
     text = "\n".join(parts) + "\n"
     assert suppression_comments(text) == _tokenized(text)

@@ -8,35 +8,39 @@ from __future__ import annotations
 
 import ast
 import functools
-import io
-import tokenize
 from pathlib import PurePosixPath
 
+from sessguard.extract.bindings import (
+    init_attributes,
+    key_params,
+    literal_defaults,
+    module_session_globals,
+    prepare_aliases,
+    returned_ref,
+)
 from sessguard.extract.cfg import GraphBuilder
+from sessguard.extract.comments import suppression_comments
+from sessguard.extract.evidence import CONNECT_METHODS, EvidenceCollector, strip_last
 from sessguard.extract.facts import (
     ClassFacts,
-    Event,
     Evidence,
     ExtractOptions,
     FunctionFacts,
-    Key,
     ModuleFacts,
     Param,
-    Ref,
-    RefKind,
 )
+from sessguard.extract.interfaces import flags_set, rotates_on
 from sessguard.extract.lazy import Selection, select
 from sessguard.extract.names import (
     ModuleScope,
     add_bindings,
     add_environment,
-    assigned_names,
     dotted,
     import_bindings,
     string_value,
 )
-from sessguard.extract.refs import ClassContext, FunctionScope, call_arguments
-from sessguard.extract.values import credential_check, find_principals, from_provider
+from sessguard.extract.refs import ClassContext, FunctionScope
+from sessguard.extract.values import credential_check, find_principals
 from sessguard.extract.walk import Body, Deadline, definitions_in, local_names, own_nodes
 from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Environment
@@ -45,7 +49,6 @@ from sessguard.needles import Needles, first_needles
 from sessguard.source import Source
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-CONNECT_METHODS = frozenset({"connect", "connect_via"})
 PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "cached_property"})
 RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 
@@ -124,32 +127,6 @@ def _words(scope: ModuleScope, needles: Needles) -> frozenset[str]:
     return frozenset(found)
 
 
-def suppression_comments(text: str) -> tuple[tuple[int, str], ...]:
-    """Comments that mention sessguard or nosec, found by the tokenizer (never in strings).
-    The tokenizer runs only when a mention has a `#` before it on its line: a comment
-    never spans lines, so any other mention is in code or a string."""
-    if not any(_after_hash(text, word) for word in ("sessguard", "nosec")):
-        return ()
-    found: list[tuple[int, str]] = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT and ("sessguard" in token.string or "nosec" in token.string):
-                found.append((token.start[0], token.string))
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return tuple(found)
-    return tuple(found)
-
-
-def _after_hash(text: str, word: str) -> bool:
-    """Whether some mention of `word` follows a `#` on its own line."""
-    at = text.find(word)
-    while at >= 0:
-        if text.rfind("#", text.rfind("\n", 0, at) + 1, at) >= 0:
-            return True
-        at = text.find(word, at + 1)
-    return False
-
-
 MAX_LINE = 200
 
 
@@ -167,7 +144,7 @@ def _environment(path: str, knowledge: Knowledge) -> tuple[str, Environment] | N
     return None
 
 
-class _Extractor:
+class _Extractor(EvidenceCollector):
     def __init__(
         self,
         source: Source,
@@ -221,7 +198,7 @@ class _Extractor:
             knowledge=self.knowledge,
             options=self.options,
         )
-        _module_session_globals(body, module_scope)
+        module_session_globals(body, module_scope)
         self.collect_evidence(body, module_scope, module_level=True)
         self.add_function(
             name=name,
@@ -280,7 +257,7 @@ class _Extractor:
                     if isinstance(inner, (ast.Assign, ast.AnnAssign)):
                         self.self_attribute_type(inner, ctx, resolver)
                 if method.name == "__init__":
-                    _init_attributes(method, walked, ctx)
+                    init_attributes(method, walked, ctx)
                 decorators = {
                     resolver.resolve_qual(_decorator_callee(d)) or "" for d in method.decorator_list
                 }
@@ -359,7 +336,7 @@ class _Extractor:
         fscope.reassigned = local_names(body) & set(fscope.params)
         self.local_bindings(body, fscope, qualname)
         if body.active:
-            _prepare_aliases(body, fscope)
+            prepare_aliases(body, fscope)
             find_principals(fscope, body.nodes)
         self.collect_evidence(body, fscope, module_level=False)
         self.add_function(
@@ -373,7 +350,7 @@ class _Extractor:
             class_qualname=class_ctx.qualname if class_ctx else None,
             decorations=self.decorations(node.decorator_list, resolver),
             walked=body,
-            defaults=_literal_defaults(node),
+            defaults=literal_defaults(node),
         )
         self.definitions(node.body, qualname, None, fscope, fscope)
 
@@ -428,7 +405,7 @@ class _Extractor:
         defaults: dict[str, str] | None = None,
     ) -> None:
         walked = walked or own_nodes(body, self.deadline)
-        returns = _returned_ref(body, walked, fscope)
+        returns = returned_ref(body, walked, fscope)
         if not walked.active and returns is None:
             # no call and no store into an object: nothing here can be an event, so the
             # function is neutral wherever it is called (its class still lists it)
@@ -437,7 +414,7 @@ class _Extractor:
         entry, routes, receives = decorations
         line = node.lineno if node is not None else 1
         span = Span(line, (node.col_offset + 1) if node is not None else 1, line, 1)
-        literal_params = sorted((graph.guarded | _key_params(graph.events)) & {p.name for p in params})
+        literal_params = sorted((graph.guarded | key_params(graph.events)) & {p.name for p in params})
         self.functions.append(
             FunctionFacts(
                 qualname=qualname,
@@ -457,8 +434,8 @@ class _Extractor:
                 returns=returns,
                 defaults=tuple((p, (defaults or {})[p]) for p in literal_params if p in (defaults or {})),
                 literal_params=tuple(literal_params),
-                flags_set=_flags_set(walked, params),
-                rotates_on=_rotates_on(walked, params),
+                flags_set=flags_set(walked, params),
+                rotates_on=rotates_on(walked, params),
             )
         )
 
@@ -478,7 +455,7 @@ class _Extractor:
                 if isinstance(decorator, ast.Call):
                     routes.extend(s for s in (string_value(a) for a in decorator.args) if s)
             if names and names[-1] in CONNECT_METHODS and len(names) > 1:
-                signal = resolver.resolve_qual(_strip_last(callee))
+                signal = resolver.resolve_qual(strip_last(callee))
                 if signal and signal in self.knowledge.signals:
                     receives.append(signal)
             if qual in RECEIVER_DECORATORS and isinstance(decorator, ast.Call) and decorator.args:
@@ -489,276 +466,6 @@ class _Extractor:
                         receives.append(signal)
         return entry, tuple(routes), tuple(receives)
 
-    # -- store evidence and signal connections -----------------------------------------
-
-    def collect_evidence(self, body: Body, fscope: FunctionScope, module_level: bool) -> None:
-        for node in body.nodes:
-            kind = node.__class__
-            if kind not in _EVIDENCE_NODES:
-                continue  # most nodes: one type test, not a chain of them
-            if isinstance(node, ast.Call):
-                self.call_evidence(node, fscope)
-            elif isinstance(node, ast.Dict):
-                for key, value in zip(node.keys, node.values, strict=True):
-                    name = string_value(key) if key is not None else None
-                    if name in self.knowledge.config_keys:
-                        self.config(name, value, node.lineno)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    self.assignment_evidence(target, node.value, fscope, module_level)
-
-    def call_evidence(self, node: ast.Call, fscope: FunctionScope) -> None:
-        callee = fscope.resolve_qual(node.func)
-        kwargs = tuple((kw.arg, _value_text(kw.value)) for kw in node.keywords if kw.arg)
-        if callee and callee in self.knowledge.evidence_names:
-            self.evidence.append(Evidence("call", callee, kwargs, node.lineno))
-        if node.args:
-            first = fscope.resolve_qual(node.args[0])
-            if first and first in self.knowledge.evidence_names:
-                self.evidence.append(Evidence("middleware", first, kwargs, node.lineno))
-        for kw in node.keywords:
-            if kw.arg in self.knowledge.config_keys:
-                self.config(kw.arg, kw.value, node.lineno)
-        names = dotted(node.func)
-        if names and names[-1] in CONNECT_METHODS and len(names) > 1 and node.args:
-            signal = fscope.resolve_qual(_strip_last(node.func))
-            receiver = fscope.resolve_qual(node.args[0])
-            if signal is not None and signal in self.knowledge.signals and receiver:
-                self.connections.append((signal, receiver))
-
-    def assignment_evidence(
-        self, target: ast.expr, value: ast.expr, fscope: FunctionScope, module_level: bool
-    ) -> None:
-        if isinstance(target, ast.Subscript):
-            key = string_value(target.slice)
-            if key in self.knowledge.config_keys:
-                self.config(key, value, target.lineno)
-        elif isinstance(target, ast.Name) and module_level and target.id in self.knowledge.config_keys:
-            self.config(target.id, value, target.lineno)
-        elif isinstance(target, ast.Attribute):
-            if target.attr in self.knowledge.config_keys:
-                self.config(target.attr, value, target.lineno)
-            elif target.attr == "session_interface":
-                self.interface(value, fscope, target.lineno)
-        elif isinstance(target, ast.Name) and module_level and target.id == "session_interface":
-            # an app class's body: `class PortalFlask(Flask): session_interface = ...` (SPEC §6)
-            self.interface(value, fscope, target.lineno)
-
-    def interface(self, value: ast.expr, fscope: FunctionScope, line: int) -> None:
-        callee = value.func if isinstance(value, ast.Call) else value
-        cls = fscope.resolve_qual(callee) or _value_text(callee)
-        self.evidence.append(Evidence("interface", "session_interface", (("value", cls),), line))
-
-    def config(self, key: str, value: ast.expr, line: int) -> None:
-        self.evidence.append(Evidence("config", key, (("value", _value_text(value)),), line))
-
-
-# the nodes `collect_evidence` and `_prepare_aliases` look at
-_EVIDENCE_NODES = frozenset({ast.Call, ast.Dict, ast.Assign, ast.AnnAssign})
-_BINDING_NODES = frozenset(
-    {ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith}
-)
-
-
-def _prepare_aliases(body: Body, scope: FunctionScope) -> None:
-    """Local names that stand for a session, a request or an instance (flow-insensitive).
-
-    A name is an alias only when every assignment to it gives the same kind of value;
-    any other binding of it (a loop variable, an `except` name) makes it a plain local.
-    """
-    assignments: dict[str, list[ast.expr | None]] = {}
-    for node in body.nodes:
-        if node.__class__ not in _BINDING_NODES:
-            continue
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                plain = isinstance(target, ast.Name)
-                for name in assigned_names(target):
-                    assignments.setdefault(name, []).append(node.value if plain else None)
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name):
-            assignments.setdefault(node.target.id, []).append(node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            for name in assigned_names(node.target):
-                assignments.setdefault(name, []).append(None)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    for name in assigned_names(item.optional_vars):
-                        assignments.setdefault(name, []).append(None)
-    for _ in range(2):  # twice, so that `s = request.session; t = s` settles
-        for name, values in assignments.items():
-            if name in scope.params and name != scope.self_name:
-                continue
-            refs: list[Ref | None] = [scope.ref_of(v) if v is not None else None for v in values]
-            first = refs[0]
-            if first is not None and all(r == first for r in refs):
-                scope.aliases[name] = first
-            else:
-                scope.aliases.pop(name, None)
-            classes = {_instance_of(v, scope) for v in values}
-            if len(classes) == 1 and None not in classes:
-                scope.instances[name] = classes.pop()  # type: ignore[assignment]
-                built = values[0]
-                built = built.value if isinstance(built, ast.Await) else built
-                if len(values) == 1 and isinstance(built, ast.Call):
-                    scope.instance_args[name] = tuple(call_arguments(scope, built))
-            if len(values) == 1 and string_value(values[0]) is not None and name not in scope.params:
-                scope.local_constants[name] = string_value(values[0])  # type: ignore[assignment]
-            if any(v is not None and from_provider(scope, v) for v in values):
-                scope.tainted.add(name)
-
-
-def _module_session_globals(body: Body, scope: FunctionScope) -> None:
-    """Module-level names every assignment of which is a session object."""
-    values: dict[str, list[ast.expr | None]] = {}
-    for stmt in body.statements:
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            for target in targets:
-                plain = isinstance(target, ast.Name)
-                for name in assigned_names(target):
-                    values.setdefault(name, []).append(stmt.value if plain else None)
-    module = scope.module
-    for name, assigned in values.items():
-        refs = [scope.ref_of(v) if v is not None else None for v in assigned]
-        frameworks = {r.framework for r in refs if r is not None and r.kind is RefKind.SESSION}
-        if len(frameworks) == 1 and all(r is not None and r.kind is RefKind.SESSION for r in refs):
-            framework = frameworks.pop()
-            if framework:
-                module.session_globals[name] = framework
-
-
-def _init_attributes(method: FunctionNode, walked: Body, ctx: ClassContext) -> None:
-    """What `__init__` binds: `self.X = "literal"`, `self.X = param` (a session it stores,
-    or a key with the parameter's literal default)."""
-    defaults = _literal_defaults(method)
-    params = {a.arg for a in [*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs]}
-    self_name = method.args.args[0].arg if method.args.args else "self"
-    for stmt in walked.statements:
-        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
-            continue
-        target = stmt.targets[0]
-        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
-            continue
-        if target.value.id != self_name:
-            continue
-        literal = string_value(stmt.value)
-        if literal is not None:
-            ctx.constants.setdefault(target.attr, literal)
-        elif isinstance(stmt.value, ast.Name) and stmt.value.id in params:
-            ctx.init_params.setdefault(target.attr, stmt.value.id)
-            default = defaults.get(stmt.value.id)
-            if default is not None and isinstance(ast.literal_eval(default), str):
-                ctx.constants.setdefault(target.attr, ast.literal_eval(default))
-
-
-def _literal_defaults(node: FunctionNode) -> dict[str, str]:
-    """Parameters with a literal default -> repr of the default."""
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    found: dict[str, str] = {}
-    for arg, default in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
-        if isinstance(default, ast.Constant):
-            found[arg.arg] = repr(default.value)
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-        if isinstance(kw_default, ast.Constant):
-            found[arg.arg] = repr(kw_default.value)
-    return found
-
-
-def _returned_ref(body: list[ast.stmt], walked: Body, scope: FunctionScope) -> Ref | None:
-    """The session or request every `return` gives back, when the body cannot fall off its
-    end (SPEC §3: a helper that returns the session is the session at its call sites)."""
-    if not body or not isinstance(body[-1], (ast.Return, ast.Raise)):
-        return None
-    refs = [
-        scope.ref_of(node.value) if node.value is not None else None
-        for node in walked.nodes
-        if isinstance(node, ast.Return)
-    ]
-    first = refs[0] if refs else None
-    if first is None or first.kind not in (RefKind.SESSION, RefKind.REQUEST) or any(r != first for r in refs):
-        return None
-    return first
-
-
-ID_ATTRIBUTES = frozenset({"sid", "session_id", "session_key", "id", "key"})
-ID_MAKERS = ("sid", "generate", "uuid", "token")
-
-
-def _flags_set(walked: Body, params: tuple[Param, ...]) -> tuple[str, ...]:
-    """`self.<flag> = True` in a method: a request to act on the flag later."""
-    if not params:
-        return ()
-    me = params[0].name
-    found = []
-    for stmt in walked.statements:
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and stmt.value.value is True:
-            for target in stmt.targets:
-                if (
-                    isinstance(target, ast.Attribute)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == me
-                ):
-                    found.append(target.attr)
-    return tuple(sorted(set(found)))
-
-
-def _rotates_on(walked: Body, params: tuple[Param, ...]) -> tuple[str, ...]:
-    """Flags `if session.<flag>:` tests before giving the session a new id (an assignment
-    to its `sid`, or a call that makes one) in a session interface's method."""
-    names = {p.name for p in params}
-    found = []
-    for stmt in walked.statements:
-        if not isinstance(stmt, ast.If):
-            continue
-        test = stmt.test
-        if not (
-            isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id in names
-        ):
-            continue
-        for inner in (n for s in stmt.body for n in ast.walk(s)):
-            if isinstance(inner, ast.Assign) and any(
-                isinstance(t, ast.Attribute) and t.attr in ID_ATTRIBUTES for t in inner.targets
-            ):
-                found.append(test.attr)
-                break
-            if isinstance(inner, ast.Call):
-                callee = dotted(inner.func) or []
-                if callee and any(word in callee[-1].lower() for word in ID_MAKERS):
-                    found.append(test.attr)
-                    break
-    return tuple(sorted(set(found)))
-
-
-def _key_params(events: tuple[Event, ...]) -> set[str]:
-    def params(key: Key) -> set[str]:
-        return {key.param} if key.param else {p for part in key.parts for p in params(part)}
-
-    return {name for event in events for key in event.keys for name in params(key)}
-
-
-def _instance_of(value: ast.expr | None, scope: FunctionScope) -> str | None:
-    if isinstance(value, ast.Await):
-        value = value.value
-    if isinstance(value, ast.Call) and not isinstance(value.func, ast.Call):
-        return scope.resolve_qual(value.func)
-    return None
-
 
 def _decorator_callee(decorator: ast.expr) -> ast.expr:
     return decorator.func if isinstance(decorator, ast.Call) else decorator
-
-
-def _strip_last(node: ast.expr) -> ast.expr:
-    return node.value if isinstance(node, ast.Attribute) else node
-
-
-def _value_text(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Constant):
-        return None if node.value is None else str(node.value)
-    names = dotted(node)
-    if names:
-        return ".".join(names)
-    return "<dynamic>"
