@@ -18,9 +18,9 @@ from sessguard.extract.bindings import (
     prepare_aliases,
     returned_ref,
 )
-from sessguard.extract.cfg import GraphBuilder
 from sessguard.extract.comments import suppression_comments
-from sessguard.extract.evidence import CONNECT_METHODS, EvidenceCollector, strip_last
+from sessguard.extract.compound import GraphBuilder
+from sessguard.extract.evidence import EvidenceCollector
 from sessguard.extract.facts import (
     ClassFacts,
     Evidence,
@@ -35,14 +35,14 @@ from sessguard.extract.names import (
     ModuleScope,
     add_bindings,
     add_environment,
-    dotted,
     import_bindings,
     string_value,
 )
 from sessguard.extract.refs import ClassContext, FunctionScope
+from sessguard.extract.signature import annotation, decorations, decorator_callee, parameters
 from sessguard.extract.values import credential_check, find_principals
 from sessguard.extract.walk import Body, Deadline, definitions_in, local_names, own_nodes
-from sessguard.frameworks import ENTRY_DECORATOR_ATTRIBUTES, KNOWLEDGE, Knowledge
+from sessguard.frameworks import KNOWLEDGE, Knowledge
 from sessguard.frameworks.base import Environment
 from sessguard.model import Span
 from sessguard.needles import Needles, first_needles
@@ -50,7 +50,6 @@ from sessguard.source import Source
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "cached_property"})
-RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 
 
 def extract_module(
@@ -233,7 +232,7 @@ class _Extractor(EvidenceCollector):
         self.class_contexts[qualname] = ctx
         for stmt in node.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                annotated = self.annotation(stmt.annotation, resolver)
+                annotated = annotation(stmt.annotation, resolver)
                 if annotated:
                     ctx.attribute_types[stmt.target.id] = annotated
             elif (
@@ -258,9 +257,7 @@ class _Extractor(EvidenceCollector):
                         self.self_attribute_type(inner, ctx, resolver)
                 if method.name == "__init__":
                     init_attributes(method, walked, ctx)
-                decorators = {
-                    resolver.resolve_qual(_decorator_callee(d)) or "" for d in method.decorator_list
-                }
+                decorators = {resolver.resolve_qual(decorator_callee(d)) or "" for d in method.decorator_list}
                 if decorators & PROPERTY_DECORATORS or any(
                     d.endswith(".cached_property") for d in decorators
                 ):
@@ -297,7 +294,7 @@ class _Extractor(EvidenceCollector):
                 and target.value.id in ("self", "cls")
             ):
                 if isinstance(stmt, ast.AnnAssign):
-                    found = self.annotation(stmt.annotation, resolver)
+                    found = annotation(stmt.annotation, resolver)
                 elif isinstance(stmt.value, ast.Call):
                     found = resolver.resolve_qual(stmt.value.func)
                 else:
@@ -315,8 +312,8 @@ class _Extractor(EvidenceCollector):
     ) -> None:
         if not self.wants(node):
             return
-        params = self.parameters(node, resolver)
-        decorators = [resolver.resolve_qual(_decorator_callee(d)) or "" for d in node.decorator_list]
+        params = parameters(node, resolver)
+        decorators = [resolver.resolve_qual(decorator_callee(d)) or "" for d in node.decorator_list]
         static = any(d.endswith("staticmethod") for d in decorators)
         self_name = params[0].name if class_ctx is not None and params and not static else None
         body = self.bodies.pop(id(node), None) or own_nodes(node.body, self.deadline)
@@ -348,38 +345,11 @@ class _Extractor(EvidenceCollector):
             params=tuple(params),
             bound=self_name is not None,
             class_qualname=class_ctx.qualname if class_ctx else None,
-            decorations=self.decorations(node.decorator_list, resolver),
+            decorations=decorations(node.decorator_list, resolver, self.knowledge),
             walked=body,
             defaults=literal_defaults(node),
         )
         self.definitions(node.body, qualname, None, fscope, fscope)
-
-    def parameters(self, node: FunctionNode, resolver: FunctionScope) -> list[Param]:
-        args = node.args
-        every = [*args.posonlyargs, *args.args]
-        if args.vararg:
-            every.append(args.vararg)
-        every.extend(args.kwonlyargs)
-        if args.kwarg:
-            every.append(args.kwarg)
-        return [Param(a.arg, self.annotation(a.annotation, resolver)) for a in every]
-
-    def annotation(self, node: ast.expr | None, resolver: FunctionScope) -> str | None:
-        if node is None:
-            return None
-        literal = string_value(node)
-        if literal is not None:
-            try:
-                parsed = ast.parse(literal, mode="eval").body
-            except SyntaxError:
-                return None
-            node = parsed
-        if isinstance(node, ast.Subscript):  # Optional[Request], Annotated[Request, ...]
-            inner = node.slice
-            node = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # Request | None
-            node = node.left
-        return resolver.resolve_qual(node)
 
     def local_bindings(self, body: Body, fscope: FunctionScope, qualname: str) -> None:
         for stmt in body.statements:
@@ -438,34 +408,3 @@ class _Extractor(EvidenceCollector):
                 rotates_on=rotates_on(walked, params),
             )
         )
-
-    def decorations(
-        self, decorators: list[ast.expr], resolver: FunctionScope
-    ) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
-        """Is the function a request handler (and on which routes), a signal receiver?"""
-        entry = False
-        routes: list[str] = []
-        receives: list[str] = []
-        for decorator in decorators:
-            callee = _decorator_callee(decorator)
-            names = dotted(callee) or []
-            qual = resolver.resolve_qual(callee) or ""
-            if names and names[-1] in ENTRY_DECORATOR_ATTRIBUTES:
-                entry = True
-                if isinstance(decorator, ast.Call):
-                    routes.extend(s for s in (string_value(a) for a in decorator.args) if s)
-            if names and names[-1] in CONNECT_METHODS and len(names) > 1:
-                signal = resolver.resolve_qual(strip_last(callee))
-                if signal and signal in self.knowledge.signals:
-                    receives.append(signal)
-            if qual in RECEIVER_DECORATORS and isinstance(decorator, ast.Call) and decorator.args:
-                first = decorator.args[0]
-                for item in first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]:
-                    signal = resolver.resolve_qual(item)
-                    if signal and signal in self.knowledge.signals:
-                        receives.append(signal)
-        return entry, tuple(routes), tuple(receives)
-
-
-def _decorator_callee(decorator: ast.expr) -> ast.expr:
-    return decorator.func if isinstance(decorator, ast.Call) else decorator
