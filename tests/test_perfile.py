@@ -267,6 +267,16 @@ def test_a_later_round_a_worker_fails_is_done_here(tree: Path, monkeypatch: pyte
     assert multiprocessing.active_children() == []
 
 
+def _crashes(monkeypatch: pytest.MonkeyPatch) -> list[BaseException | None]:
+    """What reaches `threading.excepthook` during the test: a pool thread that fails there
+    would put a traceback in front of a user."""
+    import threading
+
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    return crashed
+
+
 def _dying_after_its_first_chunk(indexes: range) -> str:
     import sessguard.reading
 
@@ -291,10 +301,8 @@ def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
     monkeypatch.setattr(sessguard.reading, "_real_in_worker", sessguard.reading._in_worker, raising=False)
     monkeypatch.setattr(sessguard.reading, "_in_worker", _dying_after_its_first_chunk)
     rounds = _later_rounds(monkeypatch)
-    import threading
 
-    crashed: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    crashed = _crashes(monkeypatch)
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
     assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
@@ -313,7 +321,6 @@ def test_a_worker_that_dies_in_a_later_round_leaves_the_round_here(
     """Phase 1 went to the workers; a worker dies in the first later round, and that
     round and the next are done here, with nothing on the way to the user."""
     import multiprocessing
-    import threading
 
     import sessguard.perfile
 
@@ -321,8 +328,7 @@ def test_a_worker_that_dies_in_a_later_round_leaves_the_round_here(
     _forked_reading(monkeypatch)
     monkeypatch.setattr(sessguard.perfile, "work", _dying_work)
     rounds = _later_rounds(monkeypatch)
-    crashed: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    crashed = _crashes(monkeypatch)
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
     assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
@@ -412,9 +418,8 @@ def _caller_tree(root: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("jobs", [2, 3])
 def test_a_later_round_matches_names_in_the_worker_that_read_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file a worker read in phase 1 is matched against a later round's names there,
     from the index the worker kept, while this process matches the others: the file is
@@ -431,10 +436,26 @@ def test_a_later_round_matches_names_in_the_worker_that_read_the_file(
 
     monkeypatch.setattr(sessguard.perfile.Stage, "_matches", matches)
     monitor = Monitor()
-    scan(["."], jobs=jobs, monitor=monitor)
+    scan(["."], jobs=2, monitor=monitor)
     assert "a_view.py" in monitor.file_seconds, "the caller was found and parsed"
     assert monitor.counts["indexes matched by workers"] > 0
     assert "a_view.py" not in here
+
+
+def test_several_workers_match_what_each_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With two workers each is asked; one may take both questions (the pool hands a
+    task to whichever is free), and what the other read is then matched here: the same
+    files are parsed either way."""
+    monkeypatch.chdir(tmp_path)
+    _caller_tree(tmp_path)
+    alone = Monitor()
+    expected = text(scan(["."], jobs=1, monitor=alone))
+    _forked_reading(monkeypatch)
+    monitor = Monitor()
+    assert text(scan(["."], jobs=3, monitor=monitor)) == expected
+    assert set(monitor.file_seconds) == set(alone.file_seconds)
+    assert "a_view.py" in monitor.file_seconds
+    assert monitor.counts["indexes matched by workers"] > 0
 
 
 def _dying_match(task: object) -> object:
@@ -444,7 +465,6 @@ def _dying_match(task: object) -> object:
 def test_names_a_dead_worker_cannot_match_are_matched_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
 
     import sessguard.reading
 
@@ -452,8 +472,7 @@ def test_names_a_dead_worker_cannot_match_are_matched_here(
     _caller_tree(tmp_path)
     _forked_reading(monkeypatch)
     monkeypatch.setattr(sessguard.reading, "_held_matches", _dying_match)
-    crashed: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    crashed = _crashes(monkeypatch)
     monitor = Monitor()
     scan(["."], jobs=2, monitor=monitor)
     assert "a_view.py" in monitor.file_seconds
