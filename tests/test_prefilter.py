@@ -332,3 +332,24 @@ def test_a_call_suffix_is_found_as_comparing_each_one_finds_it(names: tuple[str,
     the tables' suffixes answers."""
     compared = any(names[-len(suffix) :] == suffix for suffix, _, _ in KNOWLEDGE.call_suffixes)
     assert KNOWLEDGE.ends_in_call_suffix(names) == compared
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                ["session", "login", "blogin", "login_", " ", "=", "x", "(", "\t", "é", "sessions"]
+            ),
+            max_size=6,
+        ).map("".join),
+        max_size=8,
+    )
+)
+def test_the_lines_of_many_hits_are_judged_line_by_line(lines: list[str]) -> None:
+    """Lines with several hits, hits at a line's edges, and lines without: each line is
+    taken exactly when `match` finds something in it alone."""
+    needles = first_needles([])
+    data = "\n".join(lines).encode()
+    expected = [n for n, line in enumerate(data.split(b"\n"), 1) if needles.match(line)]
+    assert needles.hit_lines(data) == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 
 import msgspec
@@ -90,16 +90,33 @@ class Needles:
             return True
         return any(word in data and alone.search(data) for word, alone in self._words)
 
-    def positions(self, data: bytes) -> Iterator[int]:
-        """Where in `data` each hit of `match` starts (some, once or more each)."""
+    def hit_lines(self, data: bytes) -> list[int]:
+        """The numbers (from 1, in order) of the lines of `data` that `match` finds a hit
+        in on their own. A search resumes at the end of the line of its last hit: a line
+        is taken once, however many hits it holds (`session` can fill a file)."""
+        starts: set[int] = set()
         for literal in self._literals:
             at = data.find(literal)
             while at >= 0:
-                yield at
-                at = data.find(literal, at + 1)
+                starts.add(data.rfind(b"\n", 0, at) + 1)
+                end = data.find(b"\n", at)
+                at = -1 if end < 0 else data.find(literal, end)
         for word, alone in self._words:
-            if word in data:
-                yield from (found.start() for found in alone.finditer(data))
+            if word not in data:
+                continue
+            found = alone.search(data)
+            while found is not None:
+                at = found.start()
+                starts.add(data.rfind(b"\n", 0, at) + 1)
+                end = data.find(b"\n", at)
+                found = None if end < 0 else alone.search(data, end)
+        numbers: list[int] = []
+        line, previous = 1, 0
+        for start in sorted(starts):
+            line += data.count(b"\n", previous, start)
+            previous = start
+            numbers.append(line)
+        return numbers
 
     def match_index(self, index: bytes) -> bool:
         """`match` on a file's `words_of` index; a name with other characters (a configured

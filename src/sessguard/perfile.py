@@ -25,7 +25,7 @@ from sessguard.jobs import Job, Result, Timed, batched, job_of, start_methods, t
 from sessguard.model import FileError
 from sessguard.monitor import Monitor
 from sessguard.needles import CallerNeedles, Needles, first_needles
-from sessguard.reading import Reader, content_hash, read_all, unhashed
+from sessguard.reading import HeldMatches, Reader, content_hash, read_all, unhashed
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -134,14 +134,16 @@ class Stage(msgspec.Struct, dict=True):
                 names = caller_needles(project, relevant)
                 if not self.config.prefilter:
                     break
+                new_names = names - searched
+                searched = names
+                # the workers match the new names while this process finds the callees
+                asked = self._ask_workers(new_names) if new_names else None
                 modules, functions = callee_modules(project, relevant)
                 wanted = {by_module[m] for m in modules if m in by_module}
                 wanted.update(by_module[m] for m in imported_tests(project, self.tests, test_imports))
                 wanted.update(self._refresh(project, names, functions, by_module))
-                new_names = names - searched
-                searched = names
                 if new_names:
-                    wanted.update(self._matching(new_names))
+                    wanted.update(self._matching(new_names, asked))
                 pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
         self.monitor.count("files parsed", out.parsed)
         self.monitor.count("files from the cache", out.from_cache)
@@ -281,17 +283,20 @@ class Stage(msgspec.Struct, dict=True):
         if not isinstance(found, FileError):
             self.words[file] = found.words
 
-    def _matching(self, names: CallerNeedles) -> list[SourceFile]:
-        """The files not parsed (test code aside) whose index `names` match. Those a forked
-        worker read are matched there, from the index it kept, while this process matches
-        the others; any a worker does not answer for is matched here."""
-        candidates = [f for f in self.files if f not in self.out.results and f.module not in self.tests]
-        asked = None
-        if self._forked is not None and self._held:
-            from sessguard.reading import HeldMatches
+    def _ask_workers(self, names: CallerNeedles) -> HeldMatches | None:
+        """Ask the forked workers to match `names` against the indexes they kept of the
+        files they read and that are not parsed now (None: no worker holds any)."""
+        if self._forked is None or not self._held:
+            return None
 
-            skip = frozenset(place for file, place in self._held.items() if file in self.out.results)
-            asked = HeldMatches(self._forked, names, skip)
+        skip = frozenset(place for file, place in self._held.items() if file in self.out.results)
+        return HeldMatches(self._forked, names, skip)
+
+    def _matching(self, names: CallerNeedles, asked: HeldMatches | None) -> list[SourceFile]:
+        """The files not parsed (test code aside) whose index `names` match. Those a forked
+        worker read were asked of it (`_ask_workers`), while this process matches the
+        others; any a worker does not answer for is matched here."""
+        candidates = [f for f in self.files if f not in self.out.results and f.module not in self.tests]
         found = [f for f in candidates if f not in self._held and self._matches(f, names)]
         if asked is None:
             return found + [f for f in candidates if f in self._held and self._matches(f, names)]

@@ -60,7 +60,12 @@ def scan(
         )
     configured = [*config.auth_functions, *dict(config.regenerate_functions)]
     needle_names = [*configured, *config.identity_keys]
-    tests = frozenset(f.module for f in found.files if not config.include_tests and is_test_path(_below(f)))
+    belows = [_below(f) for f in found.files]  # each file's path below its scanned directory
+    tests = frozenset(
+        f.module
+        for f, below in zip(found.files, belows, strict=True)
+        if not config.include_tests and is_test_path(below)
+    )
     stage = Stage(
         found.files,
         config,
@@ -83,7 +88,9 @@ def scan(
         if remembered is not None:
             monitor.count("whole scan from the cache")
             return remembered
-        return in_deep_thread(_scan, stage, found, config, baseline, config_files, cache, memo_key, monitor)
+        return in_deep_thread(
+            _scan, stage, found, belows, config, baseline, config_files, cache, memo_key, monitor
+        )
     finally:
         stage.close()  # phase 1's workers, when the report needed no later round
 
@@ -91,6 +98,7 @@ def scan(
 def _scan(
     stage: Stage,
     found: Discovery,
+    belows: Sequence[str],
     config: Config,
     baseline: Sequence[BaselineEntry] | None,
     config_files: Sequence[str],
@@ -101,7 +109,7 @@ def _scan(
     """Everything after phase 1, on a deep stack."""
     cwd = Path(os.getcwd())
     dependencies = read_dependencies(found.dependency_files, lambda p: display_path(p, cwd))
-    layout = layout_of(found, dependencies)
+    layout = layout_of(found, dependencies, belows)
     report = _analyse_files(stage, found, dependencies, layout, config, baseline, config_files, monitor)
     if cache and not any(e.kind in UNCACHED for e in report.errors):
         cache.put("scan", memo_key, report)
@@ -188,12 +196,13 @@ def _analyse_files(
     )
 
 
-def layout_of(found: Discovery, dependencies: Sequence[Dependency]) -> Layout:
-    """Which files are test code and where each application's home is (SPEC §2, §6)."""
+def layout_of(found: Discovery, dependencies: Sequence[Dependency], belows: Sequence[str]) -> Layout:
+    """Which files are test code and where each application's home is (SPEC §2, §6).
+    `belows`: each file's path below the directory it was found under (`_below`)."""
     from sessguard.analysis.apps import build_layout
 
     cwd = Path(os.getcwd())
-    files = [(f.module, f.display, _below(f)) for f in found.files]
+    files = [(f.module, f.display, below) for f, below in zip(found.files, belows, strict=True)]
     return build_layout(files, dependencies, [display_path(p, cwd) for p in found.dependency_files])
 
 

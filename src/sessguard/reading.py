@@ -188,10 +188,11 @@ class PhaseOne(msgspec.Struct):
 
 
 def _held_matches(task: tuple[CallerNeedles, frozenset[int]]) -> tuple[list[int], list[int]]:
-    """In a worker: the places of the files whose indexes it holds, and of those among them
-    (but for `skip`) that the names match."""
+    """In a worker: the places of the files whose indexes it holds (but for `skip`: those
+    parsed when it was asked), and of those that the names match."""
     names, skip = task
-    return list(_HELD), [i for i, words in _HELD.items() if i not in skip and names.match_index(words)]
+    held = [i for i in _HELD if i not in skip]
+    return held, [i for i in held if names.match_index(_HELD[i])]
 
 
 class HeldMatches:

@@ -25,9 +25,8 @@ already: neutral wherever it is called (its class still lists it).
 from __future__ import annotations
 
 import ast
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from itertools import accumulate
 
 import msgspec
 
@@ -266,9 +265,7 @@ def _header(node: ast.ClassDef) -> tuple[int, int]:
 
 def _hit_lines(lines: tuple[str, ...], needles: Needles) -> list[int]:
     """The lines (sorted) where a needle is found, from one search of the whole text."""
-    text = "\n".join(lines).encode("utf-8", "replace")
-    starts = list(accumulate((len(line) + 1 for line in text.split(b"\n")), initial=0))
-    return sorted({bisect_right(starts, at) for at in needles.positions(text)})
+    return needles.hit_lines("\n".join(lines).encode("utf-8", "replace"))
 
 
 def _lines(lines: tuple[str, ...], first: int, last: int) -> bytes:
