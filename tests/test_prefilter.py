@@ -353,3 +353,15 @@ def test_the_lines_of_many_hits_are_judged_line_by_line(lines: list[str]) -> Non
     data = "\n".join(lines).encode()
     expected = [n for n, line in enumerate(data.split(b"\n"), 1) if needles.match(line)]
     assert needles.hit_lines(data) == expected
+
+
+def test_a_view_skipped_in_phase_one_is_brought_back_by_a_name_learnt_two_rounds_later() -> None:
+    """`views.enter` names `admit`, which logs in only through `steps`, parsed in the
+    first later round: the second asks `views` again, for the names new to it, and finds
+    the login. The same report as parsing everything."""
+    monitor = Monitor()
+    root = FIXTURES / "flask" / "lazy_rounds"
+    report = scan([str(root)], Config(), monitor=monitor)
+    assert {(Path(f.path).name, f.span.line) for f in report.findings} == {("views.py", 20)}
+    assert monitor.counts["files parsed"] == 6, "views.py extracted twice"
+    assert report_text(root, prefilter=True) == report_text(root, prefilter=False)

@@ -85,6 +85,9 @@ class Stage(msgspec.Struct, dict=True):
     _forked: Workers | None = None
     # facts phase 1 extracted from the bytes it read (`reading`), taken by the first round
     _early: dict[SourceFile, Timed] = msgspec.field(default_factory=dict)
+    # each module's facts whose skipped functions `_refresh` matched against the names,
+    # with all the words of those functions (no name in none of them: no function to ask)
+    _looked_at: dict[str, tuple[ModuleFacts, tuple[str, ...]]] = msgspec.field(default_factory=dict)
     # the files whose index a forked worker keeps, with their place in phase 1's list
     _held: dict[SourceFile, int] = msgspec.field(default_factory=dict)
 
@@ -141,7 +144,7 @@ class Stage(msgspec.Struct, dict=True):
                 modules, functions = callee_modules(project, relevant)
                 wanted = {by_module[m] for m in modules if m in by_module}
                 wanted.update(by_module[m] for m in imported_tests(project, self.tests, test_imports))
-                wanted.update(self._refresh(project, names, functions, by_module))
+                wanted.update(self._refresh(project, names, new_names, functions, by_module))
                 if new_names:
                     wanted.update(self._matching(new_names, asked))
                 pending = sorted((f for f in wanted if f not in out.results), key=lambda f: f.display)
@@ -170,20 +173,35 @@ class Stage(msgspec.Struct, dict=True):
         self,
         project: Project,
         names: CallerNeedles,
+        new_names: CallerNeedles,
         functions: set[str],
         by_module: dict[str, SourceFile],
     ) -> list[SourceFile]:
         """Parsed files to extract again, for the functions their facts skipped that a
-        round now asks for: a session reaches them, or they name a relevant function."""
+        round now asks for: a session reaches them, or they name a relevant function. The
+        skipped functions of facts the last round looked at already are matched against
+        the names new since then only (the others found nothing in them)."""
         again = []
         for module, facts in project.modules.items():
             if not facts.skipped or module not in by_module:
                 continue
-            asked = {
-                qualname
-                for qualname, words in facts.skipped
-                if qualname in functions or names.match_names(words)
-            }
+            seen = self._looked_at.get(module)
+            if seen is not None and seen[0] is facts:
+                against, every = new_names, seen[1]
+            else:
+                against = names
+                every = tuple({word for _, words in facts.skipped for word in words})
+                self._looked_at[module] = (facts, every)
+            if against and against.match_names(every):  # some function's words may match
+                asked = {
+                    qualname
+                    for qualname, words in facts.skipped
+                    if qualname in functions or against.match_names(words)
+                }
+            elif functions:
+                asked = {qualname for qualname, _ in facts.skipped if qualname in functions}
+            else:
+                continue  # nothing new to look for in this module
             file = by_module[module]
             known = self.force.get(file, frozenset())
             if asked - known:
