@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from harness import FIXTURES, SHARED_CASES, projects
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sessguard.config import Config
@@ -365,3 +365,47 @@ def test_a_view_skipped_in_phase_one_is_brought_back_by_a_name_learnt_two_rounds
     assert {(Path(f.path).name, f.span.line) for f in report.findings} == {("views.py", 20)}
     assert monitor.counts["files parsed"] == 6, "views.py extracted twice"
     assert report_text(root, prefilter=True) == report_text(root, prefilter=False)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.frozensets(_NAMES),
+    st.dictionaries(_NAMES, st.frozensets(_NAMES, min_size=1)),
+    st.frozensets(_NAMES),
+    st.frozensets(_NAMES),
+    st.lists(st.one_of(_NAMES, st.sampled_from(["class X(", "):", "x.", " ", "\n", "(", "sign_in_user"]))),
+)
+@example(frozenset(), {}, frozenset(), frozenset({"Core"}), ["class X(", "Core", "):"])
+@example(
+    frozenset(), {"admit": frozenset({"Welcome"})}, frozenset(), frozenset(), ["Welcome", " ", "x.", "admit"]
+)
+@example(frozenset({"go"}), {}, frozenset(), frozenset(), ["sign_in_user", "(", "go", "("])
+def test_a_file_s_index_matches_the_names_as_its_bytes_do(
+    functions: frozenset[str],
+    methods: dict[str, frozenset[str]],
+    constructed: frozenset[str],
+    classes: frozenset[str],
+    parts: list[str],
+) -> None:
+    """The later rounds match new names against the index kept of each unparsed file: the
+    answer is the one the index's words give (functions, methods with their classes,
+    constructors, bases marked `^`), whether the names are few or many; and the index
+    never misses what the bytes find (it may find more: `subclass X(` counts as a class
+    statement there)."""
+    import sessguard.needles
+    from sessguard.needles import words_of
+
+    data = "".join(parts).encode()
+    index = words_of(data)
+    reference = CallerNeedles(functions, methods, constructed, classes)
+    present = set(index.split())
+    expected = reference.match_words(present) or any(b"^" + c.encode() in present for c in classes)
+    assert expected or not reference.match(data)
+    saved = sessguard.needles.FEW_NAMES
+    for few in (saved, 0):  # 0: as many names as need the index split
+        sessguard.needles.FEW_NAMES = few
+        try:
+            needles = CallerNeedles(functions, methods, constructed, classes)
+            assert needles.match_index(index) == expected, few
+        finally:
+            sessguard.needles.FEW_NAMES = saved
