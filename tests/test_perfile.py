@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from harness import FIXTURES, SHARED_CASES
 
+import sessguard.extraction
 import sessguard.perfile
 from sessguard.cache import Cache
 from sessguard.config import Config
@@ -36,7 +37,7 @@ def text(report: Report) -> str:
 
 def test_same_report_for_any_number_of_processes(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     everything = Config(prefilter=False)  # every file parsed: the pool gets real work
-    monkeypatch.setattr(sessguard.perfile, "POOL_BELOW_BYTES", 0)
+    monkeypatch.setattr(sessguard.extraction, "POOL_BELOW_BYTES", 0)
     one = text(scan(["."], everything, jobs=1))
     assert one == text(scan(["."], everything, jobs=2))
     assert one == text(scan(["."], everything, jobs=3))
@@ -260,7 +261,7 @@ def test_a_later_round_a_worker_fails_is_done_here(tree: Path, monkeypatch: pyte
 
     alone = text(scan(["."], jobs=1))
     _forked_reading(monkeypatch)
-    monkeypatch.setattr(sessguard.perfile, "work", _failing_work)
+    monkeypatch.setattr(sessguard.extraction, "work", _failing_work)
     monitor = Monitor()
     assert text(scan(["."], jobs=2, monitor=monitor)) == alone
     assert monitor.counts["files read by workers"] > 0  # phase 1 went to the workers
@@ -326,7 +327,7 @@ def test_a_worker_that_dies_in_a_later_round_leaves_the_round_here(
 
     alone = text(scan(["."], jobs=1))
     _forked_reading(monkeypatch)
-    monkeypatch.setattr(sessguard.perfile, "work", _dying_work)
+    monkeypatch.setattr(sessguard.extraction, "work", _dying_work)
     rounds = _later_rounds(monkeypatch)
     crashed = _crashes(monkeypatch)
     monitor = Monitor()

@@ -186,12 +186,12 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
 ) -> None:
     """Not parsed, and not even read in phase 1: a test module's bytes matter only once
     code that can matter imports it."""
-    import sessguard.perfile
+    import sessguard.extraction
     import sessguard.reading
 
     parsed: list[str] = []
     read: list[str] = []
-    original = sessguard.perfile.timed
+    original = sessguard.extraction.timed
     original_read = sessguard.reading.read
 
     def spying(job: tuple[object, ...]) -> object:
@@ -202,7 +202,7 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
         read.append(shown)
         return original_read(path, shown, limit)
 
-    monkeypatch.setattr(sessguard.perfile, "timed", spying)
+    monkeypatch.setattr(sessguard.extraction, "timed", spying)
     monkeypatch.setattr(sessguard.reading, "read", reading)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tests").mkdir()

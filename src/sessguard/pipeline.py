@@ -15,10 +15,11 @@ from sessguard.deep import in_deep_thread
 from sessguard.dependencies import Dependency, read_dependencies
 from sessguard.discover import Discovery, SourceFile, discover, display_path, is_test_path
 from sessguard.extract.facts import ExtractOptions, ModuleFacts
+from sessguard.extraction import UNCACHED
 from sessguard.model import BaselineEntry, Finding, Order, Report, Stats
 from sessguard.monitor import Monitor
 from sessguard.needles import first_needles
-from sessguard.perfile import UNCACHED, Stage
+from sessguard.perfile import Stage
 
 if TYPE_CHECKING:  # the cache, link and rule stages are imported when a scan needs them
     from sessguard.analysis.apps import AppView, Layout
