@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 
-from sessguard.extract.events import EventCollector, segment
+from sessguard.extract.events import EventCollector
 from sessguard.extract.facts import ENTRY, RAISE_EXIT, RETURN_EXIT, Edge, Event, Node, NodeKind
 from sessguard.extract.flow import (
     Catch,
@@ -30,6 +30,7 @@ from sessguard.extract.flow import (
     may_fail,
 )
 from sessguard.extract.refs import FunctionScope
+from sessguard.extract.text import segment
 from sessguard.extract.walk import NO_DEADLINE, Deadline
 from sessguard.model import Span
 from sessguard.source import Source
