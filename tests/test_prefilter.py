@@ -276,15 +276,12 @@ def test_the_lines_holding_a_needle_are_those_match_finds() -> None:
 
 
 _NAMES = st.sampled_from(["sign_in", "admit", "Welcome", "Core", "Cart", "setUp", "go"])
+_SOME_NAMES = st.frozensets(_NAMES)
+_METHODS = st.dictionaries(_NAMES, st.frozensets(_NAMES, min_size=1))  # method -> its classes
 
 
 @settings(max_examples=2000, deadline=None)
-@given(
-    st.frozensets(_NAMES),
-    st.dictionaries(_NAMES, st.frozensets(_NAMES, min_size=1)),
-    st.frozensets(_NAMES),
-    st.lists(_NAMES),
-)
+@given(_SOME_NAMES, _METHODS, _SOME_NAMES, st.lists(_NAMES))
 def test_a_skipped_function_s_names_match_as_its_words_do(
     functions: frozenset[str],
     methods: dict[str, frozenset[str]],
@@ -369,10 +366,10 @@ def test_a_view_skipped_in_phase_one_is_brought_back_by_a_name_learnt_two_rounds
 
 @settings(max_examples=1500, deadline=None)
 @given(
-    st.frozensets(_NAMES),
-    st.dictionaries(_NAMES, st.frozensets(_NAMES, min_size=1)),
-    st.frozensets(_NAMES),
-    st.frozensets(_NAMES),
+    _SOME_NAMES,
+    _METHODS,
+    _SOME_NAMES,
+    _SOME_NAMES,
     st.lists(st.one_of(_NAMES, st.sampled_from(["class X(", "):", "x.", " ", "\n", "(", "sign_in_user"]))),
 )
 @example(frozenset(), {}, frozenset(), frozenset({"Core"}), ["class X(", "Core", "):"])
