@@ -59,6 +59,8 @@ def _terminal_width() -> int:
 
 
 class Output(msgspec.Struct, frozen=True):
+    """One `--format`: a report format and the file it goes to (None: standard output)."""
+
     format: str
     path: str | None
 

@@ -42,6 +42,8 @@ BATCH = 16
 
 
 class Extracted(msgspec.Struct):
+    """The per-file stage's results: each file's facts or error, and the counts reported."""
+
     results: dict[SourceFile, Result] = msgspec.field(default_factory=dict)
     errors: list[FileError] = msgspec.field(default_factory=list)
     hashes: dict[SourceFile, str] = msgspec.field(default_factory=dict)

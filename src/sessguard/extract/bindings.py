@@ -144,6 +144,8 @@ def returned_ref(body: list[ast.stmt], walked: Body, scope: FunctionScope) -> Re
 
 
 def key_params(events: tuple[Event, ...]) -> set[str]:
+    """The parameters a key of the events is built from (they decide which key is written)."""
+
     def params(key: Key) -> set[str]:
         return {key.param} if key.param else {p for part in key.parts for p in params(part)}
 
@@ -151,6 +153,7 @@ def key_params(events: tuple[Event, ...]) -> set[str]:
 
 
 def instance_of(value: ast.expr | None, scope: FunctionScope) -> str | None:
+    """The class a value is an instance of, when the code builds it in place."""
     if isinstance(value, ast.Await):
         value = value.value
     if isinstance(value, ast.Call) and not isinstance(value.func, ast.Call):

@@ -25,6 +25,8 @@ class EvidenceCollector:
     connections: list[tuple[str, str]]
 
     def collect_evidence(self, body: Body, fscope: FunctionScope, module_level: bool) -> None:
+        """Store settings, middleware, session interfaces and signal connections among a
+        scope's nodes."""
         for node in body.nodes:
             kind = node.__class__
             if kind not in _EVIDENCE_NODES:
@@ -42,6 +44,7 @@ class EvidenceCollector:
                     self.assignment_evidence(target, node.value, fscope, module_level)
 
     def call_evidence(self, node: ast.Call, fscope: FunctionScope) -> None:
+        """A call that names a store or middleware, passes a setting, or connects a signal."""
         callee = fscope.resolve_qual(node.func)
         kwargs = tuple((kw.arg, value_text(kw.value)) for kw in node.keywords if kw.arg)
         if callee and callee in self.knowledge.evidence_names:
@@ -63,6 +66,7 @@ class EvidenceCollector:
     def assignment_evidence(
         self, target: ast.expr, value: ast.expr, fscope: FunctionScope, module_level: bool
     ) -> None:
+        """An assignment of a setting or of an app's `session_interface`."""
         if isinstance(target, ast.Subscript):
             key = string_value(target.slice)
             if key in self.knowledge.config_keys:
@@ -79,19 +83,23 @@ class EvidenceCollector:
             self.interface(value, fscope, target.lineno)
 
     def interface(self, value: ast.expr, fscope: FunctionScope, line: int) -> None:
+        """An app's `session_interface`, by the class it is built from."""
         callee = value.func if isinstance(value, ast.Call) else value
         cls = fscope.resolve_qual(callee) or value_text(callee)
         self.evidence.append(Evidence("interface", "session_interface", (("value", cls),), line))
 
     def config(self, key: str, value: ast.expr, line: int) -> None:
+        """A setting the store tables know, with its value."""
         self.evidence.append(Evidence("config", key, (("value", value_text(value)),), line))
 
 
 def strip_last(node: ast.expr) -> ast.expr:
+    """`a.b` of `a.b.connect`: the object a method is called on."""
     return node.value if isinstance(node, ast.Attribute) else node
 
 
 def value_text(node: ast.expr) -> str | None:
+    """A setting's value as text: a literal's, a dotted name's, or `<dynamic>`."""
     if isinstance(node, ast.Constant):
         return None if node.value is None else str(node.value)
     names = dotted(node)
