@@ -202,21 +202,16 @@ class HeldMatches:
     worker took two of the questions) is matched by the caller from its own copy."""
 
     def __init__(self, workers: Workers, names: CallerNeedles, skip: frozenset[int]) -> None:
-        self.futures: list[Future[tuple[list[int], list[int]]]] = []
-        for _ in range(workers.size):
-            try:
-                self.futures.append(workers.pool.submit(_held_matches, (names, skip)))
-            except Exception:  # noqa: BLE001 - a broken pool: everything is matched here
-                break
+        self.futures: list[Future[tuple[list[int], list[int]]]] = workers.each(_held_matches, (names, skip))
 
     def collect(self) -> tuple[set[int], set[int]]:
+        from sessguard.sharing import answers
+
         covered: set[int] = set()
         matched: set[int] = set()
-        for future in self.futures:
-            with contextlib.suppress(Exception):  # a worker that died answers nothing
-                held, found = future.result()
-                covered.update(held)
-                matched.update(found)
+        for held, found in answers(self.futures):
+            covered.update(held)
+            matched.update(found)
         return covered, matched
 
 

@@ -13,9 +13,8 @@ on every pending future and fails with a traceback on one that was cancelled (fi
 
 from __future__ import annotations
 
-import contextlib
 import mmap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -66,6 +65,26 @@ class Workers:
     def shutdown(self) -> None:
         self.pool.shutdown()
 
+    def each(self, function: Callable[[A], R], task: A) -> list[Future[R]]:
+        """`function(task)` submitted once per worker (fewer if the pool breaks on the way:
+        what no worker answers, the caller does itself)."""
+        futures: list[Future[R]] = []
+        for _ in range(self.size):
+            try:
+                futures.append(self.pool.submit(function, task))
+            except Exception:  # noqa: BLE001 - a broken pool takes nothing more
+                break
+        return futures
+
+
+def answers(futures: Sequence[Future[R]]) -> Iterator[R]:
+    """The results of the futures that have one (a worker that died answers nothing)."""
+    for future in futures:
+        try:
+            yield future.result()
+        except Exception:  # noqa: BLE001 - its items are done by the caller
+            continue
+
 
 def fork_pool(workers: int) -> Workers:
     """A pool of forked workers (they fork at the first submission) sharing new claims."""
@@ -108,27 +127,21 @@ def shared(
     if len(items) > claims.capacity:
         return [(local(item), False) for item in items]
     claims.reset(len(items))
-    futures: list[Future[list[tuple[int, R | None]]]] = []
-    for _ in range(workers.size):
-        try:
-            futures.append(workers.pool.submit(_drained, (remote, items)))
-        except Exception:  # noqa: BLE001 - a broken pool takes nothing more
-            break
+    futures: list[Future[list[tuple[int, R | None]]]] = workers.each(_drained, (remote, items))
     taken: dict[int, L] = {}
     for slot in range(len(items) - 1, 0, -1):
         if not claims.claim(slot):
             break  # a worker has it: the workers have or will have every item before it
         taken[slot] = local(items[slot])
-    answers: dict[int, R | None] = {}
-    for future in futures:
-        with contextlib.suppress(Exception):  # a worker that died: its items are done here
-            answers.update(future.result())
+    given: dict[int, R | None] = {}
+    for done in answers(futures):
+        given.update(done)
     out: list[tuple[L, bool]] = []
     for slot, item in enumerate(items):
         if slot in taken:
             out.append((taken[slot], False))
             continue
-        answer = answers.get(slot)
+        answer = given.get(slot)
         if answer is not None:
             try:
                 out.append((unpack(answer), True))
