@@ -20,7 +20,7 @@ from sessguard.extract.facts import ModuleFacts
 from sessguard.extraction import SKIPPABLE, UNJUDGED, Extracted, Extraction
 from sessguard.fileindex import FileIndex, Signature, signature_of
 from sessguard.model import FileError
-from sessguard.needles import CallerNeedles, Needles
+from sessguard.needles import CallerNeedles
 from sessguard.reading import HeldMatches, Reader, content_hash, read_all, unhashed
 
 if TYPE_CHECKING:
@@ -144,16 +144,15 @@ class Stage(Extraction, dict=True):
                 against = names
                 every = tuple({word for _, words in facts.skipped for word in words})
                 self._looked_at[module] = (facts, every)
-            if against and against.match_names(every):  # some function's words may match
-                asked = {
-                    qualname
-                    for qualname, words in facts.skipped
-                    if qualname in functions or against.match_names(words)
-                }
-            elif functions:
-                asked = {qualname for qualname, _ in facts.skipped if qualname in functions}
-            else:
+            # some function's words may hold a name: none does when all of them together do not
+            by_name = bool(against) and against.match_names(every)
+            if not by_name and not functions:
                 continue  # nothing new to look for in this module
+            asked = {
+                qualname
+                for qualname, words in facts.skipped
+                if qualname in functions or (by_name and against.match_names(words))
+            }
             file = by_module[module]
             known = self.force.get(file, frozenset())
             if asked - known:
@@ -258,7 +257,6 @@ class Stage(Extraction, dict=True):
         files they read and that are not parsed now (None: no worker holds any)."""
         if self._forked is None or not self._held:
             return None
-
         skip = frozenset(place for file, place in self._held.items() if file in self.out.results)
         return HeldMatches(self._forked, names, skip)
 
@@ -268,9 +266,7 @@ class Stage(Extraction, dict=True):
         others; any a worker does not answer for is matched here."""
         candidates = [f for f in self.files if f not in self.out.results and f.module not in self.tests]
         found = [f for f in candidates if f not in self._held and self._matches(f, names)]
-        if asked is None:
-            return found + [f for f in candidates if f in self._held and self._matches(f, names)]
-        covered, matched = asked.collect()
+        covered, matched = asked.collect() if asked is not None else (set(), set())
         answered = 0
         for file in candidates:
             place = self._held.get(file)
@@ -282,10 +278,11 @@ class Stage(Extraction, dict=True):
                     found.append(file)
             elif self._matches(file, names):
                 found.append(file)
-        self.monitor.count("indexes matched by workers", answered)
+        if asked is not None:
+            self.monitor.count("indexes matched by workers", answered)
         return found
 
-    def _matches(self, file: SourceFile, needles: Needles | CallerNeedles) -> bool:
+    def _matches(self, file: SourceFile, needles: CallerNeedles) -> bool:
         """From the file's index: no file is read a second time (an unreadable one, which
         has none, could matter)."""
         words = self.words.get(file)
