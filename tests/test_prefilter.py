@@ -241,7 +241,6 @@ def test_the_index_finds_what_the_bytes_find() -> None:
         b"blogin = 1",
         b"class Login(Base): pass",
     ):
-        assert needles.match_index(words_of(data)) == needles.match(data), data
         assert needles.match_indexed(*indexed(data)) == needles.match(data), data
     callers = CallerNeedles(methods={"admit": frozenset({"Welcome"})}, classes=frozenset({"Core"}))
     assert callers.match_index(words_of(b"page = Welcome()\npage.admit(x)\n"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from functools import cached_property
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property, partial
 
 import msgspec
 
@@ -61,6 +61,12 @@ def indexed(data: bytes) -> tuple[bytes, frozenset[bytes] | set[bytes]]:
     return (words + b" ".join(bases) + b" " if bases else words), present
 
 
+def _start(pattern: re.Pattern[bytes], data: bytes, at: int) -> int:
+    """Where `pattern`'s first match in `data` from `at` starts (-1: none)."""
+    found = pattern.search(data, at)
+    return -1 if found is None else found.start()
+
+
 def identifiers(data: bytes) -> frozenset[bytes]:
     """The identifier-like words of some source bytes (a superset of its identifiers)."""
     return frozenset(data.translate(_NOT_IDENTIFIER).split())
@@ -95,21 +101,19 @@ class Needles:
         in on their own. A search resumes at the end of the line of its last hit: a line
         is taken once, however many hits it holds (`session` can fill a file)."""
         starts: set[int] = set()
-        for literal in self._literals:
-            at = data.find(literal)
+
+        def take(first_from: Callable[[int], int]) -> None:
+            at = first_from(0)
             while at >= 0:
                 starts.add(data.rfind(b"\n", 0, at) + 1)
                 end = data.find(b"\n", at)
-                at = -1 if end < 0 else data.find(literal, end)
+                at = -1 if end < 0 else first_from(end)
+
+        for literal in self._literals:
+            take(partial(data.find, literal))
         for word, alone in self._words:
-            if word not in data:
-                continue
-            found = alone.search(data)
-            while found is not None:
-                at = found.start()
-                starts.add(data.rfind(b"\n", 0, at) + 1)
-                end = data.find(b"\n", at)
-                found = None if end < 0 else alone.search(data, end)
+            if word in data:
+                take(partial(_start, alone, data))
         numbers: list[int] = []
         line, previous = 1, 0
         for start in sorted(starts):
@@ -118,26 +122,14 @@ class Needles:
             numbers.append(line)
         return numbers
 
-    def match_index(self, index: bytes) -> bool:
-        """`match` on a file's `words_of` index; a name with other characters (a configured
-        key such as `auth:user`) counts when all its words are there."""
-        if any(literal in index for literal in self._literals):
-            return True
-        return any(all(part in index for part in parts) for parts in self._indexed)
-
     def match_indexed(self, index: bytes, present: frozenset[bytes] | set[bytes]) -> bool:
-        """`match_index`, given also the set of words the index was joined from
-        (`indexed`): the identifiers are looked up in the set, not searched for."""
+        """`match` on a file's `words_of` index and the set of words it was joined from
+        (`indexed`): the literals are searched in the index, the identifiers looked up in
+        the set; a name with other characters (a configured key such as `auth:user`)
+        counts when all its words are there."""
         if any(literal in index for literal in self._literals):
             return True
         return any(parts <= present for parts in self._parts)
-
-    @cached_property
-    def _indexed(self) -> tuple[tuple[bytes, ...], ...]:
-        return tuple(
-            tuple(b" " + part + b" " for part in sorted(identifiers(name.encode()))) or (b"\0",)
-            for name in sorted(self.identifiers)
-        )
 
     @cached_property
     def _parts(self) -> tuple[frozenset[bytes], ...]:
