@@ -278,6 +278,19 @@ def _crashes(monkeypatch: pytest.MonkeyPatch) -> list[BaseException | None]:
     return crashed
 
 
+def _scan_where_a_worker_dies(alone: str, monkeypatch: pytest.MonkeyPatch) -> Monitor:
+    """A scan on two processes in which a worker dies: the report of one process, nothing
+    on the way to the user, and no worker left after it."""
+    import multiprocessing
+
+    crashed = _crashes(monkeypatch)
+    monitor = Monitor()
+    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
+    assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
+    assert multiprocessing.active_children() == []
+    return monitor
+
+
 def _dying_after_its_first_chunk(indexes: range) -> str:
     import sessguard.reading
 
@@ -292,9 +305,6 @@ def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
     """A worker that dies after its first chunk breaks the pool: a worker reports its
     chunks when it has claimed all it can, so phase 1 reads what the dead one took here
     again, and the later rounds, with no sound worker left, extract their files here."""
-    import multiprocessing
-
-    import sessguard.perfile
     import sessguard.reading
 
     alone = text(scan(["."], jobs=1))
@@ -302,14 +312,9 @@ def test_a_worker_that_dies_leaves_its_work_and_the_later_rounds_here(
     monkeypatch.setattr(sessguard.reading, "_real_in_worker", sessguard.reading._in_worker, raising=False)
     monkeypatch.setattr(sessguard.reading, "_in_worker", _dying_after_its_first_chunk)
     rounds = _later_rounds(monkeypatch)
-
-    crashed = _crashes(monkeypatch)
-    monitor = Monitor()
-    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
-    assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
+    monitor = _scan_where_a_worker_dies(alone, monkeypatch)
     assert "files read by workers" not in monitor.counts  # its first chunk was read again
     assert not any(any(r) for r in rounds), "a broken pool does no later work"
-    assert multiprocessing.active_children() == []
 
 
 def _dying_work(batch: object) -> object:
@@ -321,21 +326,13 @@ def test_a_worker_that_dies_in_a_later_round_leaves_the_round_here(
 ) -> None:
     """Phase 1 went to the workers; a worker dies in the first later round, and that
     round and the next are done here, with nothing on the way to the user."""
-    import multiprocessing
-
-    import sessguard.perfile
-
     alone = text(scan(["."], jobs=1))
     _forked_reading(monkeypatch)
     monkeypatch.setattr(sessguard.extraction, "work", _dying_work)
     rounds = _later_rounds(monkeypatch)
-    crashed = _crashes(monkeypatch)
-    monitor = Monitor()
-    assert text(scan(["."], jobs=2, monitor=monitor)) == alone
-    assert crashed == [], "no thread of the pool fails (a traceback would reach the user)"
+    monitor = _scan_where_a_worker_dies(alone, monkeypatch)
     assert monitor.counts["files read by workers"] > 0  # phase 1 went to the workers
     assert rounds and not any(any(r) for r in rounds), "a broken pool does no later work"
-    assert multiprocessing.active_children() == []
 
 
 def test_no_worker_is_forked_beside_another_thread(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
