@@ -227,6 +227,56 @@ def test_test_modules_are_parsed_only_when_non_test_code_imports_them(
     assert "tests/factories.py" in parsed and "tests/test_login.py" not in parsed
 
 
+@pytest.mark.parametrize(("returned", "reported"), [("theme", True), ("1", False)])
+def test_a_test_module_that_cannot_be_parsed_is_judged_by_its_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, returned: str, reported: bool
+) -> None:
+    """Its error counts when its words hold a name that can matter (`theme` touches the
+    session). It holds `session` too, which would spare a non-test file its index: a test
+    module read late is indexed all the same."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "factories.py").write_text(
+        f"session = {{}}\ndef make_user(:\n    return {returned}\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from flask import session\nfrom tests.factories import make_user\n\n"
+        "def theme(t):\n    session['theme'] = make_user()\n"
+    )
+    errors = [e.path for e in scan(["."], Config()).errors]
+    assert errors == (["tests/factories.py"] if reported else [])
+
+
+def test_a_file_the_commonest_needle_finds_is_wanted_without_an_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only unparsed files are ever matched by their index: a file whose bytes hold
+    `session` is wanted at once, and no index is built for it; the others are indexed,
+    and those another needle finds (`login_user`) are wanted through the index."""
+    import sessguard.reading
+
+    indexed_files: list[bytes] = []
+    original = sessguard.reading.indexed
+
+    def spying(data: bytes) -> tuple[bytes, frozenset[bytes] | set[bytes]]:
+        indexed_files.append(data)
+        return original(data)
+
+    monkeypatch.setattr(sessguard.reading, "indexed", spying)
+    monkeypatch.chdir(tmp_path)
+    session = "from flask import session\n\ndef theme(t):\n    session['theme'] = t\n"
+    login = "from flask_login import login_user\n\ndef enter(user):\n    login_user(user)\n"
+    plain = "def add(a, b):\n    return a + b\n"
+    for name, text in (("app.py", session), ("views.py", login), ("util.py", plain)):
+        (tmp_path / name).write_text(text)
+    monitor = Monitor()
+    report = scan(["."], Config(), monitor=monitor)
+    assert sorted(indexed_files) == sorted([login.encode(), plain.encode()])
+    assert monitor.counts["files never parsed"] == 1  # util.py
+    assert [(f.path, f.span.line) for f in report.findings] == [("views.py", 4)]
+
+
 def test_the_index_finds_what_the_bytes_find() -> None:
     from sessguard.needles import indexed, words_of
 

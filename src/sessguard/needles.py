@@ -28,6 +28,9 @@ BASE_NEEDLES = (
     "rotate_token",
     "new_csrf_token",
 )
+# the literal most of the files phase 1 wants hold: one search of a file's bytes for it
+# decides, before any index is built, that the file is wanted (`Needles.wants_at_once`)
+COMMONEST = "session"
 FEW_NAMES = 16  # above this, splitting the index once is quicker than a search per name
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _WHOLE = rb"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])"
@@ -95,6 +98,14 @@ class Needles:
         if any(literal in data for literal in self._literals):
             return True
         return any(word in data and alone.search(data) for word, alone in self._words)
+
+    def wants_at_once(self, data: bytes) -> bool:
+        """Whether `match` holds by the commonest literal alone (False says nothing)."""
+        return self._commonest is not None and self._commonest in data
+
+    @cached_property
+    def _commonest(self) -> bytes | None:
+        return COMMONEST.encode() if COMMONEST in self.substrings else None
 
     def hit_lines(self, data: bytes) -> list[int]:
         """The numbers (from 1, in order) of the lines of `data` that `match` finds a hit

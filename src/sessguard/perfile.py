@@ -201,7 +201,8 @@ class Stage(Extraction, dict=True):
                 wanted.append(file)
                 continue
             out.hashes[file] = found.content
-            self.words[file] = found.words
+            if found.words:  # a wanted file may have none (`reading.UNINDEXED`): it is parsed
+                self.words[file] = found.words
             if found.matched:
                 wanted.append(file)
             if found.oversized:
@@ -215,7 +216,8 @@ class Stage(Extraction, dict=True):
         if self.cache and index.changed:
             kept = self._kept()
             kept.update((f.display, w.decode("latin-1")) for f, w in self.words.items())
-            live = {f.display for f in self.files}
+            # a wanted file's words are never looked up: none is kept, not even an older one
+            live = {f.display for f in self.files} - {f.display for f in wanted}
             self.cache.put("words", self._index_key(), {d: w for d, w in kept.items() if d in live})
             index.save(self.cache, self._index_key())
         return wanted
@@ -248,7 +250,7 @@ class Stage(Extraction, dict=True):
     def _read_late(self, file: SourceFile) -> None:
         """A test module that could not be analysed is judged by its words as any file is:
         phase 1 did not read it, so it is read now (rarely: only when it was parsed)."""
-        found = replace(self._reader(), extract=False).one(file)
+        found = replace(self._reader(), extract=False, index_wanted=True).one(file)
         if not isinstance(found, FileError):
             self.words[file] = found.words
 

@@ -45,8 +45,9 @@ CHUNKS_PER_PROCESS = 64
 
 
 class Read(msgspec.Struct, frozen=True):
-    """What one read of a file gave: its content hash (for the cache), its word index, whether
-    phase 1 wants it, and its facts when a worker extracted them on the way."""
+    """What one read of a file gave: its content hash (for the cache), its word index (none,
+    `UNINDEXED`, when phase 1 wants it by its commonest needle), whether phase 1 wants it,
+    and its facts when a worker extracted them on the way."""
 
     content: str
     words: bytes
@@ -81,6 +82,8 @@ class Reader(msgspec.Struct, frozen=True):
     # the facts a file would get from the cache (then nothing is extracted), by file and content
     cached: Callable[[SourceFile, str], bool]
     extract: bool  # extract wanted files on the way (the cold, prefiltered scan)
+    # index even a file phase 1 wants (a test module read late is judged by its words)
+    index_wanted: bool = False
 
     def one(self, file: SourceFile) -> Read | FileError:
         data = read(str(file.path), file.display, self.max_bytes)
@@ -90,8 +93,13 @@ class Reader(msgspec.Struct, frozen=True):
         if isinstance(data, FileError):
             return data
         content = self.digest(data)
-        words, present = indexed(data)
-        matched = self.first.match_indexed(words, present)
+        if not self.index_wanted and self.first.wants_at_once(data):
+            # a file phase 1 wants is parsed, and later rounds match only the files that
+            # are not: its index would never be looked at, so none is built
+            words, matched = UNINDEXED, True
+        else:
+            words, present = indexed(data)
+            matched = self.first.match_indexed(words, present)
         if self.extract and matched and not oversized and not self.cached(file, content):
             result, seconds = _extracted(self, file, data)
             facts, failed = (result, None) if isinstance(result, ModuleFacts) else (None, result)
@@ -114,6 +122,7 @@ def _extracted(reader: Reader, file: SourceFile, data: bytes) -> Timed:
     return result, time.perf_counter() - start
 
 
+UNINDEXED = b""  # the index of a file phase 1 wants: never looked at (`Reader.one`)
 UNHASHED = "-"  # without a cache nothing compares contents: the bytes are not hashed
 
 
