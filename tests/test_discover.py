@@ -29,6 +29,40 @@ def test_module_names_follow_packages(tmp_path: Path, monkeypatch: pytest.Monkey
     }
 
 
+def test_packages_are_known_from_the_walk_s_listings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the directories above the scanned one are asked for an `__init__.py` (`shop`
+    is a package scanned from inside); those the walk listed are known from the listing,
+    a link to an `__init__.py` file included."""
+    import sessguard.discover
+
+    asked: list[str] = []
+    original = sessguard.discover.os.path.isfile
+
+    def isfile(path: str) -> bool:
+        asked.append(os.path.relpath(path, tmp_path))
+        return original(path)
+
+    touch(tmp_path / "shop" / "__init__.py")
+    touch(tmp_path / "shop" / "cart" / "__init__.py")
+    touch(tmp_path / "shop" / "cart" / "views.py")
+    touch(tmp_path / "shop" / "linked" / "real.py")
+    (tmp_path / "shop" / "linked" / "__init__.py").symlink_to(tmp_path / "shop" / "linked" / "real.py")
+    touch(tmp_path / "shop" / "linked" / "models.py")
+    touch(tmp_path / "shop" / "plain" / "tool.py")
+    monkeypatch.chdir(tmp_path / "shop")
+    monkeypatch.setattr(sessguard.discover.os.path, "isfile", isfile)
+    found = {f.display: f.module for f in discover(["."]).files}
+    assert found == {
+        "__init__.py": "shop",
+        "cart/__init__.py": "shop.cart",
+        "cart/views.py": "shop.cart.views",
+        "linked/models.py": "shop.linked.models",
+        "linked/real.py": "shop.linked.real",
+        "plain/tool.py": "tool",
+    }
+    assert asked == ["__init__.py"]
+
+
 def test_files_that_would_share_a_module_name_are_named_by_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -147,16 +147,21 @@ class _ModuleNamer:
 
     def __init__(self) -> None:
         self._prefixes: dict[str, list[str]] = {}
+        # the directories a walk listed, and whether each holds an `__init__.py` file: no
+        # need to ask the file system again
+        self.listed: dict[str, bool] = {}
 
     def _package_prefix(self, directory: str, depth: int = 0) -> list[str]:
         """The package names from the outermost package down to `directory`."""
         if directory in self._prefixes:
             return self._prefixes[directory]
         parent = os.path.dirname(directory)
-        try:
-            is_package = os.path.isfile(os.path.join(directory, "__init__.py"))
-        except OSError:  # a directory we may not look into is not a package we can read
-            is_package = False
+        is_package = self.listed.get(directory)
+        if is_package is None:
+            try:
+                is_package = os.path.isfile(os.path.join(directory, "__init__.py"))
+            except OSError:  # a directory we may not look into is not a package we can read
+                is_package = False
         if not is_package or parent == directory or depth >= 64:
             prefix: list[str] = []
         else:
@@ -183,6 +188,7 @@ def discover(
     """Walk `paths`. `exclude` (gitignore patterns) replaces the default excluded
     directories; `extend_exclude` adds to whichever applies."""
     cwd = Path(os.getcwd())
+    below_cwd = os.path.join(str(cwd), "") if os.sep == "/" else None
     names = DEFAULT_EXCLUDED_DIRS if exclude is None else frozenset()
     patterns = [*(exclude or ()), *extend_exclude]
     namer = _ModuleNamer()
@@ -199,10 +205,11 @@ def discover(
         if stat.S_ISDIR(info.st_mode):
             ignored = _Ignored(names, patterns, gitignore)
             scanned = Path(os.path.abspath(root))
-            for path in _walk(root, ignored, result, follow_symlinks):
-                _add(path, cwd, namer, result, seen, scanned)
+            # walked from its absolute path, so that every path found is absolute already
+            for path in _walk(scanned, ignored, result, follow_symlinks, namer.listed):
+                _add(path, cwd, below_cwd, namer, result, seen, scanned)
         elif stat.S_ISREG(info.st_mode):
-            _add(str(root), cwd, namer, result, seen, None)
+            _add(os.path.abspath(root), cwd, below_cwd, namer, result, seen, None)
         else:
             result.errors.append(FileError(display, "not-regular", "not a regular file"))
         result.dependency_files.extend(_ancestor_dependency_files(root))
@@ -211,16 +218,22 @@ def discover(
 
 
 def _add(
-    path: str, cwd: Path, namer: _ModuleNamer, result: Discovery, seen: set[str], scanned: Path | None
+    absolute: str,
+    cwd: Path,
+    below_cwd: str | None,
+    namer: _ModuleNamer,
+    result: Discovery,
+    seen: set[str],
+    scanned: Path | None,
 ) -> None:
-    absolute = os.path.abspath(path)
+    """`absolute`: normalised already. `below_cwd`: the current directory with a final
+    separator, where separators are `/` (a display path is then plain text)."""
     if absolute in seen:
         return
     seen.add(absolute)
     module, is_package = namer.name(absolute) if absolute.endswith(".py") else _other_name(absolute)
-    prefix = os.path.join(str(cwd), "")
-    if absolute.startswith(prefix) and os.sep == "/":
-        display = absolute[len(prefix) :]
+    if below_cwd is not None and absolute.startswith(below_cwd):
+        display = absolute[len(below_cwd) :]
     else:
         display = display_path(Path(absolute), cwd)
     result.files.append(SourceFile(Path(absolute), display, module, is_package, scanned))
@@ -256,10 +269,13 @@ def _unique_modules(files: list[SourceFile]) -> list[SourceFile]:
 _NAME = operator.attrgetter("name")
 
 
-def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Iterator[str]:
+def _walk(
+    root: Path, ignored: _Ignored, result: Discovery, follow: bool, listed: dict[str, bool]
+) -> Iterator[str]:
     """Regular `.py` files under `root`. Links are counted and skipped, or with `follow`
     taken only when their target stays inside `root`; a directory reached twice (by
-    device and inode) is a loop and is reported, never walked again."""
+    device and inode) is a loop and is reported, never walked again. `listed` learns,
+    for each directory listed, whether it holds an `__init__.py` file."""
     real_root = Path(os.path.realpath(root))
     visited: set[tuple[int, int]] = set()
     stack = [str(root)]
@@ -282,6 +298,7 @@ def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Ite
                 continue
             visited.add((info.st_dev, info.st_ino))
         ignored.load(directory, any(entry.name == ".gitignore" for entry in entries))
+        listed[directory] = any(entry.name == "__init__.py" and _is_file(entry) for entry in entries)
         for entry in entries:
             try:
                 if not entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
@@ -319,6 +336,14 @@ def _walk(root: Path, ignored: _Ignored, result: Discovery, follow: bool) -> Ite
             except OSError:
                 continue
             yield path
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """`os.path.isfile` on the entry (a link to a file counts), from the listing."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _points_to_directory(entry: os.DirEntry[str]) -> bool:
