@@ -102,6 +102,21 @@ def test_the_bracket_estimate_reads_utf8_bytes_as_it_reads_the_text(text: str) -
     assert _suspicious(text, text.encode("utf-8")) == _suspicious(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(["x", " ", "\n", "\r", "\f", "\x1c", "\x85", "\u2028", "é"]), max_size=60
+    ),
+    st.integers(min_value=5990, max_value=6010),
+)
+def test_the_line_estimate_on_the_file_s_lines_never_says_less(text: str, width: int) -> None:
+    """The lines `split_lines` gives (the parser's) are never shorter than those of
+    `str.splitlines`: a long line found by the one is found by the other."""
+    long = text + "y" * width + text
+    if _suspicious(long):
+        assert _suspicious(long, None, split_lines(long))
+
+
 def test_a_file_nested_too_deep_is_refused_before_parsing_in_utf8_and_in_latin1() -> None:
     deep = "x = " + "(" * 150 + "[" * 150 + "1" + "]" * 150 + ")" * 150 + "\n"
     for header in ("", "# -*- coding: latin-1 -*-\n"):

@@ -16,7 +16,7 @@ import sys
 import tokenize
 import warnings
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
 import msgspec
@@ -141,11 +141,12 @@ def parse(data: bytes, path: str) -> Source | FileError:
         return FileError(path, "syntax", "source contains a NUL byte", line, None)
     # in UTF-8 a bracket byte is a bracket; in other encodings (Shift JIS) a bracket byte
     # can end a two-byte character
-    too_deep = depth_check(text, path, data if encoding in ("utf-8", "utf-8-sig") else None)
+    lines = split_lines(text)
+    too_deep = depth_check(text, path, data if encoding in ("utf-8", "utf-8-sig") else None, lines)
     if too_deep is not None:
         return too_deep
     if len(text) > PARTS_ABOVE:
-        return Source(path, text, None, split_lines(text))
+        return Source(path, text, None, lines)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -167,7 +168,7 @@ def parse(data: bytes, path: str) -> Source | FileError:
         return FileError(path, "too-large", "not enough memory to parse")
     except ValueError as exc:
         return FileError(path, "syntax", _first_line(str(exc)))
-    return Source(path, text, tree, split_lines(text))
+    return Source(path, text, tree, lines)
 
 
 # Syntax a newer Python accepts, recognised on the line the running parser rejects.
@@ -237,14 +238,18 @@ _CHAIN_WORDS = frozenset({"if", "else", "and", "or", "not", "lambda", "await", "
 _SEPARATORS = frozenset({",", ";", ":", "=", ":="})
 
 
-def depth_check(text: str, path: str, utf8: bytes | None = None) -> FileError | None:
+def depth_check(
+    text: str, path: str, utf8: bytes | None = None, lines: Sequence[str] | None = None
+) -> FileError | None:
     """Refuse input nested deeper than the parser and our visitors can take, before parsing.
 
     Cheap C-speed estimates first (they over-count: brackets and operators inside strings
     count too); only a file they flag is tokenized to measure exactly, so ordinary files
     pay almost nothing. `utf8`, the text's bytes when they are UTF-8, makes the bracket
-    estimate quicker."""
-    if not _suspicious(text, utf8):
+    estimate quicker; `lines`, the text's lines as `split_lines` gives them, spares the
+    line-length estimate a split of its own (they are never shorter than those of
+    `str.splitlines`, so the estimate still over-counts)."""
+    if not _suspicious(text, utf8, lines):
         return None
     try:
         return _measure(text, path)
@@ -252,10 +257,10 @@ def depth_check(text: str, path: str, utf8: bytes | None = None) -> FileError | 
         return None  # the parser will report what is wrong with it
 
 
-def _suspicious(text: str, utf8: bytes | None = None) -> bool:
+def _suspicious(text: str, utf8: bytes | None = None, lines: Sequence[str] | None = None) -> bool:
     if any(run.search(text) for run in _UNARY_RUNS):
         return True
-    if max(map(len, text.splitlines()), default=0) > 4 * MAX_CHAIN:
+    if max(map(len, text.splitlines() if lines is None else lines), default=0) > 4 * MAX_CHAIN:
         return True
     if text.count("(") + text.count("[") + text.count("{") <= MAX_BRACKETS // 2:
         return False
