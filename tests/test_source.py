@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessguard.model import FileError
-from sessguard.source import Source, _suspicious, parse, split_lines
+from sessguard.source import Source, _suspicious, parse, read, split_lines
 
 
 def test_utf8_bom_and_columns_count_characters() -> None:
@@ -122,3 +126,27 @@ def test_a_file_nested_too_deep_is_refused_before_parsing_in_utf8_and_in_latin1(
     for header in ("", "# -*- coding: latin-1 -*-\n"):
         result = parse((header + deep).encode("latin-1"), "deep.py")
         assert isinstance(result, FileError) and result.kind == "too-deep", result
+
+
+@pytest.mark.parametrize("told", [0, 3, 49, 99, 100, 101, 900])
+def test_a_file_is_read_whole_whatever_size_its_status_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: int
+) -> None:
+    """The first read asks for the size the file's status gave (and a byte more); a file
+    that grew since, or shrank, is still read to its end, and the limit still holds."""
+    import sessguard.source
+
+    data = bytes(range(100))
+    path = tmp_path / "grown.py"
+    path.write_bytes(data)
+    real = os.fstat
+
+    def fstat(descriptor: int) -> os.stat_result:
+        found = list(real(descriptor))
+        found[stat.ST_SIZE] = told
+        return os.stat_result(found)
+
+    monkeypatch.setattr(sessguard.source.os, "fstat", fstat)
+    assert read(path, "grown.py", 1000) == data
+    too_large = read(path, "grown.py", 50)
+    assert isinstance(too_large, FileError) and too_large.kind == "too-large"

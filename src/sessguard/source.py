@@ -72,12 +72,16 @@ def read(path: str | os.PathLike[str], shown: str, max_bytes: int) -> bytes | Fi
             return FileError(shown, "too-large", f"{info.st_size} bytes, more than the limit of {max_bytes}")
         chunks: list[bytes] = []
         size = 0
+        # first the size the file says, and a byte more (a buffer of that size, not of a
+        # megabyte, for every file); then on, should it have grown meanwhile
+        want = info.st_size + 1
         while size <= max_bytes:
-            chunk = os.read(descriptor, min(1 << 20, max_bytes + 1 - size))
+            chunk = os.read(descriptor, min(want, max_bytes + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            want = 1 << 20
         if size > max_bytes:
             return FileError(shown, "too-large", f"more than the limit of {max_bytes} bytes")
         return b"".join(chunks)
