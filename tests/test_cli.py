@@ -273,6 +273,27 @@ def test_a_command_runs_with_fewer_full_collections_then_restores_them(
     assert gc.get_threshold() == before
 
 
+def test_the_command_leaves_the_scan_s_facts_to_the_end_of_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run` ends the process at once: what the scan built is handed over to stay alive
+    until then, rather than freed object by object before the report is out. `main`, as
+    a library or a test calls it, keeps nothing."""
+    import sessguard.cli
+    from sessguard.extract.facts import ModuleFacts
+
+    (tmp_path / "app.py").write_text("from flask import session\n\ndef theme(t):\n    session['theme'] = t\n")
+    monkeypatch.chdir(tmp_path)
+    assert sessguard.cli._LEFT_TO_EXIT is None
+    assert sessguard.cli.main(["scan", "--no-cache", "-q", "."]) == 0
+    kept: list[object] = []
+    monkeypatch.setattr(sessguard.cli, "_LEFT_TO_EXIT", kept)
+    assert sessguard.cli.main(["scan", "--no-cache", "-q", "."]) == 0
+    (stage,) = kept
+    facts = [r for r in stage.out.results.values() if isinstance(r, ModuleFacts)]  # type: ignore[attr-defined]
+    assert [f.path for f in facts] == ["app.py"]
+
+
 def _buffered() -> dict[str, str]:
     """The environment without `PYTHONUNBUFFERED`: output to a pipe is buffered, as on a
     user's machine, so that what is not flushed before the end would be lost."""

@@ -47,10 +47,12 @@ def scan(
     cache: Cache | None = None,
     jobs: int = 1,
     monitor: Monitor | None = None,
+    keep: list[object] | None = None,
 ) -> Report:
     """Scan `paths`. With a cache, per-file facts are reused when a file's bytes are
     unchanged; with `jobs` > 1, files are extracted in that many worker processes. Neither
-    changes the report."""
+    changes the report. `keep` receives what the scan built (every file's facts and
+    index): a process that ends right after the report need not free it object by object."""
     monitor = monitor or Monitor()
     config = config or Config()
     # discovery and phase 1 run on this thread: phase 1 may fork workers (`reading`), which
@@ -94,6 +96,8 @@ def scan(
         )
     finally:
         stage.close()  # phase 1's workers, when the report needed no later round
+        if keep is not None:
+            keep.append(stage)
 
 
 def _scan(
