@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from msgspec.structs import replace
 
 from sessguard import __version__
+from sessguard.collector import CollectorPause
 from sessguard.config import Config
 from sessguard.deep import in_deep_thread
 from sessguard.dependencies import Dependency, read_dependencies
@@ -84,8 +85,12 @@ def scan(
         monitor,
         tests,
     )
+    collector = CollectorPause()
     try:
-        hashes = stage.prepare()
+        try:
+            hashes = stage.prepare()
+        finally:
+            collector.phase_one_done()
         memo_key = _memo_key(paths, config, baseline, config_files, found, hashes) if cache else ""
         remembered: Report | None = cache.get_typed("scan", memo_key, Report) if cache else None
         if remembered is not None:
@@ -96,6 +101,7 @@ def scan(
         )
     finally:
         stage.close()  # phase 1's workers, when the report needed no later round
+        collector.scan_done()
         if keep is not None:
             keep.append(stage)
 
