@@ -114,3 +114,24 @@ def test_dependency_files_inside_and_above(tmp_path: Path, monkeypatch: pytest.M
     found = discover(["src/app"])
     names = sorted(p.relative_to(tmp_path).as_posix() for p in found.dependency_files)
     assert names == ["pyproject.toml", "src/app/requirements.txt"]
+
+
+def test_a_file_s_hash_is_worked_out_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files key every per-file table of a scan: the paths are hashed once per file."""
+    from pathlib import PurePath
+
+    from sessguard.discover import SourceFile
+
+    hashed: list[PurePath] = []
+    original = PurePath.__hash__
+
+    def counting(self: PurePath) -> int:
+        hashed.append(self)
+        return original(self)
+
+    monkeypatch.setattr(PurePath, "__hash__", counting)
+    file = SourceFile(tmp_path / "app.py", "app.py", "app", False, tmp_path)
+    table = {file: 1}
+    for _ in range(10):
+        assert table[file] == 1
+    assert len(hashed) == 2  # its path and its root, the first time

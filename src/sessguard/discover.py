@@ -51,7 +51,10 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 
-class SourceFile(msgspec.Struct, frozen=True):
+class SourceFile(msgspec.Struct, frozen=True, cache_hash=True):
+    """A file to scan. Its hash is worked out once: files key every per-file table of a
+    scan, and hashing one otherwise hashes its two paths in Python each time."""
+
     path: Path
     display: str
     module: str
