@@ -15,6 +15,7 @@ import sessguard.extraction
 import sessguard.perfile
 from sessguard.cache import Cache
 from sessguard.config import Config
+from sessguard.extract.facts import ModuleFacts
 from sessguard.model import Report, Span
 from sessguard.monitor import Monitor
 from sessguard.pipeline import scan
@@ -476,3 +477,49 @@ def test_names_a_dead_worker_cannot_match_are_matched_here(
     assert "a_view.py" in monitor.file_seconds
     assert monitor.counts.get("indexes matched by workers", 0) == 0
     assert crashed == []
+
+
+def test_a_chunk_messagepack_cannot_hold_is_spooled_as_a_pickle(tmp_path: Path) -> None:
+    """A string literal with a lone surrogate (in a regular expression's class, say) has
+    no UTF-8: such facts come back as a pickle, where the whole chunk used to be read
+    again here. Ordinary chunks stay MessagePack."""
+    from sessguard.extract.facts import ExtractOptions
+    from sessguard.extract.file import extract_bytes
+    from sessguard.reading import Read, spooled, unspooled
+
+    def read_of(source: str) -> Read:
+        facts = extract_bytes(
+            source.encode(), "app.py", "app", False, 100.0, ExtractOptions(frozenset({"app"}))
+        )
+        assert isinstance(facts, ModuleFacts)
+        return Read("-", b" x ", True, facts)
+
+    plain = [read_of("from flask import session\nKEY = 'user'\n\ndef f(u):\n    session[KEY] = u\n")]
+    odd = [read_of("from flask import session\nKEY = '\\ud800-\\udbff'\n\ndef f(u):\n    session[KEY] = u\n")]
+    assert odd[0].facts is not None and odd[0].facts.constants == (("KEY", "\ud800-\udbff"),)
+    assert bytes(spooled(plain))[:1] == b"M" and unspooled(spooled(plain)) == plain
+    for chunk in (odd, [*plain, *odd]):
+        data = spooled(chunk)
+        assert bytes(data)[:1] == b"P" and unspooled(data) == chunk
+    with pytest.raises(ValueError):
+        unspooled(b"Z" + bytes(spooled(plain))[1:])
+
+
+def test_a_worker_s_finished_chunks_are_read_back_between_this_process_s_chunks(tmp_path: Path) -> None:
+    """`Received.ready` takes every chunk whose file is whole (a `.part` is being written),
+    so that `take` has it without reading the file again."""
+    from sessguard.model import FileError
+    from sessguard.reading import Read, Received, spooled
+
+    chunk: list[Read | FileError] = [FileError("a.py", "syntax", "invalid syntax")]
+    whole = tmp_path / "0.spooled"
+    whole.write_bytes(bytes(spooled(chunk)))
+    (tmp_path / "64.spooled.part").write_bytes(b"M\x91")
+    (tmp_path / "128.spooled").write_bytes(b"neither form")
+    received = Received(str(tmp_path))
+    received.ready()
+    assert list(received.early) == [str(whole)]
+    whole.unlink()  # read already: `take` needs no file
+    assert received.take(str(whole)) == chunk
+    with pytest.raises(ValueError):
+        received.take(str(tmp_path / "128.spooled"))
