@@ -103,7 +103,8 @@ def test_lines_split_as_the_tokenizer_splits_them(text: str) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("([{}])é x")), min_size=90).map(lambda t: t * 3))
 def test_the_bracket_estimate_reads_utf8_bytes_as_it_reads_the_text(text: str) -> None:
-    assert _suspicious(text, text.encode("utf-8")) == _suspicious(text)
+    lines = split_lines(text)
+    assert _suspicious(text, text.encode("utf-8"), lines) == _suspicious(text, None, lines)
 
 
 @settings(max_examples=300, deadline=None)
@@ -117,7 +118,7 @@ def test_the_line_estimate_on_the_file_s_lines_never_says_less(text: str, width:
     """The lines `split_lines` gives (the parser's) are never shorter than those of
     `str.splitlines`: a long line found by the one is found by the other."""
     long = text + "y" * width + text
-    if _suspicious(long):
+    if _suspicious(long, None, long.splitlines()):
         assert _suspicious(long, None, split_lines(long))
 
 

@@ -242,17 +242,14 @@ _CHAIN_WORDS = frozenset({"if", "else", "and", "or", "not", "lambda", "await", "
 _SEPARATORS = frozenset({",", ";", ":", "=", ":="})
 
 
-def depth_check(
-    text: str, path: str, utf8: bytes | None = None, lines: Sequence[str] | None = None
-) -> FileError | None:
+def depth_check(text: str, path: str, utf8: bytes | None, lines: Sequence[str]) -> FileError | None:
     """Refuse input nested deeper than the parser and our visitors can take, before parsing.
 
     Cheap C-speed estimates first (they over-count: brackets and operators inside strings
     count too); only a file they flag is tokenized to measure exactly, so ordinary files
     pay almost nothing. `utf8`, the text's bytes when they are UTF-8, makes the bracket
-    estimate quicker; `lines`, the text's lines as `split_lines` gives them, spares the
-    line-length estimate a split of its own (they are never shorter than those of
-    `str.splitlines`, so the estimate still over-counts)."""
+    estimate quicker. `lines`: the text's lines as `split_lines` gives them (never shorter
+    than those of `str.splitlines`, so the line-length estimate still over-counts)."""
     if not _suspicious(text, utf8, lines):
         return None
     try:
@@ -261,10 +258,10 @@ def depth_check(
         return None  # the parser will report what is wrong with it
 
 
-def _suspicious(text: str, utf8: bytes | None = None, lines: Sequence[str] | None = None) -> bool:
+def _suspicious(text: str, utf8: bytes | None, lines: Sequence[str]) -> bool:
     if any(run.search(text) for run in _UNARY_RUNS):
         return True
-    if max(map(len, text.splitlines() if lines is None else lines), default=0) > 4 * MAX_CHAIN:
+    if max(map(len, lines), default=0) > 4 * MAX_CHAIN:
         return True
     if text.count("(") + text.count("[") + text.count("{") <= MAX_BRACKETS // 2:
         return False
