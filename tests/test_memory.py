@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,14 @@ from sessguard.extract.lazy import _Def
 SOURCES = sorted([*SHARED_CASES.rglob("*.py"), *FIXTURES.rglob("*.py")])
 
 
-def _cyclic_garbage(run: Iterator[None]) -> list[object]:
+def _cyclic_garbage(run: Callable[[], None]) -> list[object]:
     """The objects only the cycle collector would free after `run` has run."""
     gc.collect()
     flags = gc.get_debug()
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        for _ in run:
-            pass
+        run()
         gc.collect()
         return list(gc.garbage)
     finally:
@@ -43,26 +42,22 @@ def _cyclic_garbage(run: Iterator[None]) -> list[object]:
 def test_extraction_leaves_no_syntax_tree_to_the_cycle_collector(lazy: bool) -> None:
     options = ExtractOptions(frozenset({"app"}), frozenset(), lazy=lazy)
 
-    def extract_all() -> Iterator[None]:
+    def extract_all() -> None:
         for path in SOURCES:
-            facts = extract_bytes(path.read_bytes(), path.name, path.stem, False, 100.0, options)
-            del facts
-            yield
+            extract_bytes(path.read_bytes(), path.name, path.stem, False, 100.0, options)
 
-    garbage = _cyclic_garbage(extract_all())
+    garbage = _cyclic_garbage(extract_all)
     assert not [o for o in garbage if isinstance(o, (ast.AST, _Def))]
 
 
 def test_the_check_sees_a_tree_held_by_a_cycle() -> None:
     """The check itself: a tree kept in a cycle is reported."""
 
-    def leak() -> Iterator[None]:
+    def leak() -> None:
         holder: list[object] = [ast.parse("x = 1")]
         holder.append(holder)
-        del holder
-        yield
 
-    assert any(isinstance(o, ast.Module) for o in _cyclic_garbage(leak()))
+    assert any(isinstance(o, ast.Module) for o in _cyclic_garbage(leak))
 
 
 def test_phase_one_runs_with_the_collector_off_and_the_scan_gives_it_back(
